@@ -1,0 +1,112 @@
+# Shared by the integration tests: a scratch directory removed on exit, the recorded fixture
+# unpacked into it, a daemon started and stopped, and checks that fail with a clear message.
+# The tests run as root; meson passes the programs' paths in the environment:
+# SEATD_NS, SEAT_ASSIGN, UEVENT_INJECT and SEATD_NS_FIXTURES.
+
+set -euo pipefail
+
+SKIP=77
+pids=()
+declare -A daemons=()
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+need_root() {
+	[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root" >&2; exit $SKIP; }
+}
+
+need() {
+	for tool in "$@"; do
+		command -v "$tool" >/dev/null || fail "$tool is missing (the check script installs it)"
+	done
+}
+
+# Re-runs the calling script in a network namespace of its own, so that injected events
+# reach only the daemons of this test.
+in_own_netns() {
+	if [ -z "${SEATD_NS_TEST_NETNS:-}" ]; then
+		SEATD_NS_TEST_NETNS=1 exec unshare --net -- "$0" "$@"
+	fi
+}
+
+cleanup() {
+	local status=$?
+	# Clients first, newest first, then the daemons, which must exit cleanly: a sanitizer
+	# report (a leak, say) makes a daemon exit non-zero and fails the test.
+	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+		kill "${pids[i]}" 2>/dev/null || true
+		wait "${pids[i]}" 2>/dev/null || true
+	done
+	for name in "${!daemons[@]}"; do
+		kill "${daemons[$name]}" 2>/dev/null || true
+		if ! wait "${daemons[$name]}"; then
+			echo "FAIL: seatd-ns $name did not exit cleanly" >&2
+			[ $status -ne 0 ] || status=1
+		fi
+	done
+	if [ $status -ne 0 ] && [ -d "${work:-}" ]; then
+		for log in "$work"/*.log; do
+			[ -f "$log" ] && { echo "--- $log" >&2; tail -n 40 "$log" >&2; }
+		done
+	fi
+	[ -n "${work:-}" ] && rm -rf "$work"
+	exit $status
+}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/seatd-ns-test.XXXXXX")
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Unpacks the fixture into $work/fx; the sysfs root is $work/fx/sysfs/sys.
+unpack_fixture() {
+	mkdir -p "$work/fx"
+	tar -xzf "$SEATD_NS_FIXTURES/lab-2seat.tgz" -C "$work/fx"
+	sysfs="$work/fx/sysfs/sys"
+	uevents="$work/fx/uevents.bin"
+}
+
+# start_daemon NAME ARGS...: runs seatd-ns with its own run dir $work/NAME, logs to
+# $work/NAME.log, and waits for its control socket at $work/NAME/control.sock.
+start_daemon() {
+	local name=$1
+	shift
+	mkdir -p "$work/$name"
+	[ -f "$work/$name/seats.conf" ] || : >"$work/$name/seats.conf"
+	"$SEATD_NS" --run-dir "$work/$name" --state-dir "$work/$name/state" \
+		--config "$work/$name/seats.conf" "$@" >"$work/$name.log" 2>&1 &
+	daemons[$name]=$!
+	eval "${name}_pid=$!"
+	local socket="$work/$name/control.sock"
+	for _ in $(seq 100); do
+		[ -S "$socket" ] && grep -q 'listening on' "$work/$name.log" && return 0
+		kill -0 "$!" 2>/dev/null || fail "seatd-ns $name exited: $(cat "$work/$name.log")"
+		sleep 0.1
+	done
+	fail "seatd-ns $name did not come up"
+}
+
+# sa NAME ARGS...: seat-assign against daemon NAME.
+sa() {
+	local name=$1
+	shift
+	"$SEAT_ASSIGN" --socket "$work/$name/control.sock" "$@"
+}
+
+# status_field NAME KEY: one counter of the daemon's status.
+status_field() {
+	sa "$1" --json status | jq -r ".$2"
+}
+
+# wait_until DESCRIPTION COMMAND...: retries COMMAND for up to 10 s.
+wait_until() {
+	local what=$1
+	shift
+	for _ in $(seq 100); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	fail "timed out waiting until $what"
+}
