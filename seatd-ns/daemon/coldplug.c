@@ -1,0 +1,168 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "coldplug.h"
+#include "log.h"
+#include "sysfs.h"
+
+static const char *const scanned_classes[] = {"input", "drm", "sound", "hidraw"};
+
+/* Appends "KEY=VALUE\0"; returns -1 if it does not fit. */
+static int append(char *buf, size_t *off, size_t size, const char *key, const char *value) {
+	int n = snprintf(buf + *off, size - *off, "%s=%s", key, value);
+	if (n < 0 || *off + (size_t)n + 1 > size) {
+		return -1;
+	}
+	*off += (size_t)n + 1;
+	return 0;
+}
+
+/* Whether "KEY=" is among the NUL-separated properties in buf[0..len). */
+static bool has_key(const char *buf, size_t len, const char *key, size_t key_len) {
+	for (size_t i = 0; i < len; i += strlen(buf + i) + 1) {
+		if (strncmp(buf + i, key, key_len) == 0 && buf[i + key_len] == '=') {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Appends the E: lines of the device's udev database entry, if it has one. */
+static void append_udev_properties(const char *data_dir, const struct uevent *ev, char *buf,
+	size_t *off, size_t size) {
+	char path[4096];
+	const char *sysname = strrchr(ev->devpath, '/') + 1;
+	if (ev->has_devnum) {
+		snprintf(path, sizeof(path), "%s/c%u:%u", data_dir, ev->major, ev->minor);
+	} else {
+		snprintf(path, sizeof(path), "%s/+%s:%s", data_dir, ev->subsystem, sysname);
+	}
+	FILE *f = fopen(path, "re");
+	if (f == NULL) {
+		return; /* not (yet) processed by udevd */
+	}
+	char line[4096];
+	size_t base = *off;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		char *eq = strchr(line, '=');
+		if (strncmp(line, "E:", 2) != 0 || eq == NULL ||
+			has_key(buf, base, line + 2, (size_t)(eq - line - 2))) {
+			continue;
+		}
+		*eq = '\0';
+		if (append(buf, off, size, line + 2, eq + 1) == -1) {
+			break;
+		}
+	}
+	fclose(f);
+}
+
+/* Builds an add event for devpath from its sysfs uevent file and applies it. */
+static int scan_device(struct devtable *table, const char *udev_data_dir, const char *subsystem,
+	const char *devpath) {
+	char attrs[UEVENT_MAX_SIZE];
+	ssize_t n = sysfs_read_attr(table->sysfs_fd, devpath, "uevent", attrs, sizeof(attrs));
+	if (n == -1) {
+		return 0; /* gone while we looked */
+	}
+	char buf[UEVENT_MAX_SIZE + 1];
+	size_t off = 0;
+	if (append(buf, &off, sizeof(buf), "ACTION", "add") == -1 ||
+		append(buf, &off, sizeof(buf), "DEVPATH", devpath) == -1 ||
+		append(buf, &off, sizeof(buf), "SUBSYSTEM", subsystem) == -1) {
+		goto malformed;
+	}
+	for (char *line = strtok(attrs, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+		size_t len = strlen(line);
+		if (off + len + 1 > sizeof(buf) - 1) {
+			goto malformed;
+		}
+		memcpy(buf + off, line, len + 1);
+		off += len + 1;
+	}
+	struct uevent ev;
+	const char *why;
+	if (udev_data_dir != NULL) {
+		if (uevent_parse_properties(&ev, buf, off, &why) == -1) {
+			goto malformed;
+		}
+		append_udev_properties(udev_data_dir, &ev, buf, &off, sizeof(buf) - 1);
+	}
+	if (uevent_parse_properties(&ev, buf, off, &why) == -1) {
+		goto malformed;
+	}
+	return devtable_apply(table, &ev);
+
+malformed:
+	log_warnf("%s: unusable uevent file in sysfs, skipped", devpath);
+	return 0;
+}
+
+/* "../../devices/pci0000:00/..." (a class link) to "/devices/pci0000:00/...". */
+static const char *devpath_of_link(const char *target) {
+	while (strncmp(target, "../", 3) == 0) {
+		target += 3;
+	}
+	return strncmp(target, "devices/", 8) == 0 ? target - 1 : NULL;
+}
+
+static int scan_class(struct devtable *table, const char *udev_data_dir, const char *subsystem) {
+	char class_dir[64];
+	snprintf(class_dir, sizeof(class_dir), "class/%s", subsystem);
+	int dir_fd = openat(table->sysfs_fd, class_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir_fd == -1) {
+		return errno == ENOENT ? 0 : -1; /* no such class on this host */
+	}
+	DIR *dir = fdopendir(dir_fd);
+	if (dir == NULL) {
+		close(dir_fd);
+		return -1;
+	}
+	int found = 0;
+	struct dirent *entry;
+	while ((entry = readdir(dir)) != NULL) {
+		if (entry->d_name[0] == '.') {
+			continue;
+		}
+		char target[4096];
+		ssize_t n = readlinkat(dir_fd, entry->d_name, target + 1, sizeof(target) - 2);
+		if (n == -1) {
+			continue;
+		}
+		target[0] = '/';
+		target[n + 1] = '\0';
+		const char *devpath = devpath_of_link(target + 1);
+		if (devpath == NULL || !uevent_devpath_is_valid(devpath)) {
+			log_debugf("%s/%s: not a link into /devices, skipped", class_dir,
+				entry->d_name);
+			continue;
+		}
+		int r = scan_device(table, udev_data_dir, subsystem, devpath);
+		if (r == -1) {
+			closedir(dir);
+			return -1;
+		}
+		found += r;
+	}
+	closedir(dir);
+	return found;
+}
+
+int coldplug_scan(struct devtable *table, const char *udev_data_dir) {
+	devtable_scan_begin(table);
+	int total = 0;
+	for (size_t i = 0; i < sizeof(scanned_classes) / sizeof(scanned_classes[0]); i++) {
+		int r = scan_class(table, udev_data_dir, scanned_classes[i]);
+		if (r == -1) {
+			return -1;
+		}
+		total += r;
+	}
+	devtable_scan_end(table);
+	return total;
+}

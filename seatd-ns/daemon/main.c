@@ -1,0 +1,299 @@
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "coldplug.h"
+#include "config.h"
+#include "seatd_ns.h"
+#include "sysfs.h"
+
+#define DEFAULT_CONFIG "/etc/seatd-ns/seats.conf"
+#define DEFAULT_RUN_DIR "/run/seatd-ns"
+#define DEFAULT_STATE_DIR "/var/lib/seatd-ns"
+#define UDEV_CONTROL "/run/udev/control"
+#define UDEV_DATA_DIR "/run/udev/data"
+
+struct options {
+	const char *config_path;
+	bool config_given;
+	const char *socket_path;
+	const char *state_dir;
+	const char *run_dir;
+	const char *sysfs_root;
+	const char *source;
+	const char *log_level;
+	bool check_config;
+};
+
+static void usage(FILE *out) {
+	fprintf(out,
+		"Usage: seatd-ns [OPTION]...\n"
+		"Seat manager: maps physical seats to desktop containers.\n"
+		"\n"
+		"  --config FILE      configuration (default " DEFAULT_CONFIG ")\n"
+		"  --socket PATH      control socket (default RUN_DIR/control.sock)\n"
+		"  --state-dir DIR    persistent state (default " DEFAULT_STATE_DIR ")\n"
+		"  --run-dir DIR      runtime files (default " DEFAULT_RUN_DIR ")\n"
+		"  --sysfs DIR        sysfs root to read devices from (default /sys)\n"
+		"  --source SOURCE    auto, kernel or udev (default auto: udev when\n"
+		"                     " UDEV_CONTROL " exists)\n"
+		"  --log-level LEVEL  error, warn, info or debug (default info)\n"
+		"  --check-config     validate the configuration and exit\n"
+		"  --version          print the version and exit\n"
+		"  --help             print this help and exit\n");
+}
+
+static int parse_options(int argc, char *argv[], struct options *opts) {
+	enum { OPT_CONFIG = 256, OPT_SOCKET, OPT_STATE_DIR, OPT_RUN_DIR, OPT_SYSFS, OPT_SOURCE,
+		OPT_LOG_LEVEL, OPT_CHECK_CONFIG, OPT_VERSION, OPT_HELP };
+	static const struct option long_options[] = {
+		{"config", required_argument, NULL, OPT_CONFIG},
+		{"socket", required_argument, NULL, OPT_SOCKET},
+		{"state-dir", required_argument, NULL, OPT_STATE_DIR},
+		{"run-dir", required_argument, NULL, OPT_RUN_DIR},
+		{"sysfs", required_argument, NULL, OPT_SYSFS},
+		{"source", required_argument, NULL, OPT_SOURCE},
+		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+		{"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
+		{"version", no_argument, NULL, OPT_VERSION},
+		{"help", no_argument, NULL, OPT_HELP},
+		{NULL, 0, NULL, 0},
+	};
+	*opts = (struct options){
+		.config_path = DEFAULT_CONFIG,
+		.state_dir = DEFAULT_STATE_DIR,
+		.run_dir = DEFAULT_RUN_DIR,
+		.sysfs_root = "/sys",
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_CONFIG:
+			opts->config_path = optarg;
+			opts->config_given = true;
+			break;
+		case OPT_SOCKET:
+			opts->socket_path = optarg;
+			break;
+		case OPT_STATE_DIR:
+			opts->state_dir = optarg;
+			break;
+		case OPT_RUN_DIR:
+			opts->run_dir = optarg;
+			break;
+		case OPT_SYSFS:
+			opts->sysfs_root = optarg;
+			break;
+		case OPT_SOURCE:
+			opts->source = optarg;
+			break;
+		case OPT_LOG_LEVEL:
+			opts->log_level = optarg;
+			break;
+		case OPT_CHECK_CONFIG:
+			opts->check_config = true;
+			break;
+		case OPT_VERSION:
+			printf("seatd-ns %s\n", SEATD_NS_VERSION);
+			exit(EXIT_SUCCESS);
+		case OPT_HELP:
+			usage(stdout);
+			exit(EXIT_SUCCESS);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "seatd-ns: unexpected argument \"%s\"\n", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+/* Command-line options win over the configuration file. */
+static int resolve_settings(const struct options *opts, struct config *config,
+	enum event_source_kind *source, gid_t *group) {
+	if (opts->source != NULL && config_source_parse(opts->source, &config->source) == -1) {
+		fprintf(stderr, "seatd-ns: --source must be auto, kernel or udev\n");
+		return -1;
+	}
+	if (opts->log_level != NULL && log_level_parse(opts->log_level, &config->log_level) == -1) {
+		fprintf(stderr, "seatd-ns: unknown --log-level \"%s\"\n", opts->log_level);
+		return -1;
+	}
+	bool udev = config->source == CONFIG_SOURCE_UDEV ||
+		    (config->source == CONFIG_SOURCE_AUTO && access(UDEV_CONTROL, F_OK) == 0);
+	*source = udev ? EVENT_SOURCE_UDEV : EVENT_SOURCE_KERNEL;
+	*group = (gid_t)-1;
+	if (config->control_group != NULL) {
+		struct group *gr = getgrnam(config->control_group);
+		if (gr == NULL) {
+			fprintf(stderr, "seatd-ns: control-group \"%s\" does not exist\n",
+				config->control_group);
+			return -1;
+		}
+		*group = gr->gr_gid;
+	}
+	return 0;
+}
+
+static int make_dir(const char *path, mode_t mode) {
+	if (mkdir(path, mode) == -1 && errno != EEXIST) {
+		log_errorf("cannot create %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void rescan(struct seatd_ns *daemon) {
+	if (coldplug_scan(&daemon->devices, daemon->udev_data_dir) == -1) {
+		log_errorf("rescan of %s failed: %s", daemon->sysfs_root, strerror(errno));
+	}
+}
+
+static int handle_signal(int fd, uint32_t events, void *data) {
+	struct seatd_ns *daemon = data;
+	struct signalfd_siginfo si;
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			log_info("received SIGHUP, rescanning devices");
+			rescan(daemon);
+			continue;
+		}
+		log_infof("received %s, exiting", strsignal((int)si.ssi_signo));
+		poller_stop(&daemon->poller);
+	}
+	return 0;
+}
+
+static int handle_events(int fd, uint32_t events, void *data) {
+	struct seatd_ns *daemon = data;
+	int r = event_source_dispatch(&daemon->events, &daemon->devices);
+	if (r == 1) {
+		rescan(daemon);
+	} else if (r == -1) {
+		log_errorf("event source failed: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The foreground log says what the daemon sees, as it changes. */
+static void device_changed(void *data, enum device_change change, const struct device *dev) {
+	log_infof("%-6s %-13s %-7s %-22s %s", device_change_name(change),
+		device_kind_name(dev->kind), dev->seat, dev->devname ? dev->devname : "-",
+		dev->id_path ? dev->id_path : "-");
+	seatd_ns_device_changed(data, change, dev);
+}
+
+int main(int argc, char *argv[]) {
+	struct options opts;
+	if (parse_options(argc, argv, &opts) == -1) {
+		return EXIT_FAILURE;
+	}
+	struct config config;
+	config_init(&config);
+	enum event_source_kind source = EVENT_SOURCE_KERNEL;
+	gid_t group;
+	if (config_load(&config, opts.config_path, opts.config_given) == -1 ||
+		resolve_settings(&opts, &config, &source, &group) == -1) {
+		config_finish(&config);
+		return EXIT_FAILURE;
+	}
+	if (opts.check_config) {
+		printf("%s: ok\n", opts.config_path);
+		config_finish(&config);
+		return EXIT_SUCCESS;
+	}
+	log_init(config.log_level);
+
+	int status = EXIT_FAILURE;
+	struct seatd_ns daemon = {
+		.sysfs_root = opts.sysfs_root,
+		.udev_data_dir = source == EVENT_SOURCE_UDEV ? UDEV_DATA_DIR : NULL,
+		.started = time(NULL),
+	};
+	daemon.poller.epoll_fd = -1;
+	daemon.events.fd = -1;
+	daemon.control.fd = -1;
+	int signal_fd = -1;
+	char socket_path[4096];
+	snprintf(socket_path, sizeof(socket_path), "%s/control.sock", opts.run_dir);
+
+	int sysfs_fd = sysfs_open(opts.sysfs_root);
+	if (sysfs_fd == -1) {
+		log_errorf("cannot open sysfs root %s: %s", opts.sysfs_root, strerror(errno));
+		config_finish(&config);
+		return EXIT_FAILURE;
+	}
+	devtable_init(&daemon.devices, sysfs_fd, device_changed, &daemon);
+	if (poller_init(&daemon.poller) == -1) {
+		log_errorf("epoll: %s", strerror(errno));
+		goto out;
+	}
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	struct poller_source signal_source;
+	signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (signal_fd == -1 || poller_add(&daemon.poller, &signal_source, signal_fd, EPOLLIN,
+				       handle_signal, &daemon) == -1) {
+		log_errorf("signalfd: %s", strerror(errno));
+		goto out;
+	}
+	if (make_dir(opts.run_dir, 0755) == -1 || make_dir(opts.state_dir, 0700) == -1) {
+		goto out;
+	}
+	if (control_server_init(&daemon.control, &daemon.poller,
+		    opts.socket_path ? opts.socket_path : socket_path, group,
+		    seatd_ns_handle_request, &daemon) == -1) {
+		log_errorf("control socket %s: %s", opts.socket_path ? opts.socket_path : socket_path,
+			strerror(errno));
+		goto out;
+	}
+	/* Listen before scanning, so nothing that happens during the scan is missed. */
+	struct poller_source event_poll;
+	if (event_source_open(&daemon.events, source) == -1 ||
+		poller_add(&daemon.poller, &event_poll, daemon.events.fd, EPOLLIN, handle_events,
+			&daemon) == -1) {
+		log_errorf("%s event socket: %s", event_source_kind_name(source), strerror(errno));
+		goto out;
+	}
+	log_infof("seatd-ns %s: %s events, sysfs %s", SEATD_NS_VERSION,
+		event_source_kind_name(source), opts.sysfs_root);
+	int found = coldplug_scan(&daemon.devices, daemon.udev_data_dir);
+	if (found == -1) {
+		log_errorf("scan of %s failed: %s", opts.sysfs_root, strerror(errno));
+		goto out;
+	}
+	log_infof("%zu seat devices found; listening on %s", daemon.devices.devices.n_entries,
+		daemon.control.path);
+	if (poller_run(&daemon.poller) == 0) {
+		status = EXIT_SUCCESS;
+	}
+
+out:
+	control_server_finish(&daemon.control);
+	event_source_close(&daemon.events);
+	if (signal_fd != -1) {
+		close(signal_fd);
+	}
+	poller_finish(&daemon.poller);
+	daemon.devices.notify = NULL;
+	devtable_finish(&daemon.devices);
+	close(sysfs_fd);
+	config_finish(&config);
+	return status;
+}

@@ -1,0 +1,70 @@
+#ifndef _SEATD_NS_CONTROL_H
+#define _SEATD_NS_CONTROL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * The control protocol between seatd-ns and its clients (seat-assign, hooks, PAM).
+ *
+ * Transport: a unix SOCK_SEQPACKET socket (default /run/seatd-ns/control.sock), mode 0660.
+ * The daemon serves root, and members of the configured control group, checked with
+ * SO_PEERCRED and SO_PEERGROUPS; anyone else gets one "error" record and is disconnected.
+ *
+ * Every message, both ways, is one record: NUL-terminated strings, the first the record's
+ * type, then fields "key=value". Keys are [a-z0-9_]; values any bytes but NUL. A field that
+ * is absent has no value (null in JSON). At most CONTROL_MAX_MESSAGE bytes.
+ *
+ * Requests (type = verb):
+ *   "devices"  -> one "device" record per seat device, then "end"
+ *   "status"   -> one "status" record, then "end"
+ *   "monitor"  -> "end" once subscribed, then an "event" record for every change
+ *
+ * Replies:
+ *   "device"   syspath subsystem devnode devnum kind id_path seat [input_class]
+ *              [sound_initialized]
+ *   "event"    action (add|change|remove) and the fields of a device record
+ *   "status"   version source sysfs devices events_received events_applied
+ *              events_malformed events_foreign overflows clients
+ *   "error"    message; the request changed nothing
+ *   "end"      a finite reply is complete
+ */
+
+#define CONTROL_MAX_MESSAGE 8192
+#define CONTROL_MAX_FIELDS 64
+#define CONTROL_DEFAULT_SOCKET "/run/seatd-ns/control.sock"
+
+struct control_field {
+	const char *key;
+	const char *value;
+};
+
+struct control_record {
+	const char *type;
+	size_t n_fields;
+	struct control_field fields[CONTROL_MAX_FIELDS];
+};
+
+/*
+ * Parses a record in place (buf needs room for len + 1 bytes). Returns 0, or -1 with errno
+ * EINVAL for anything that is not a well-formed record.
+ */
+int control_record_parse(struct control_record *rec, char *buf, size_t len);
+
+/* The value of field key, or NULL. */
+const char *control_record_get(const struct control_record *rec, const char *key);
+
+/* Builds a record; a field that does not fit sets overflow, and the record must not be sent. */
+struct control_builder {
+	char buf[CONTROL_MAX_MESSAGE];
+	size_t len;
+	bool overflow;
+};
+
+void control_builder_init(struct control_builder *b, const char *type);
+/* Adds key=value; a NULL value adds nothing (the field is null). */
+void control_builder_add(struct control_builder *b, const char *key, const char *value);
+void control_builder_addf(struct control_builder *b, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

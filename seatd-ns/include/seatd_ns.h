@@ -1,0 +1,29 @@
+#ifndef _SEATD_NS_SEATD_NS_H
+#define _SEATD_NS_SEATD_NS_H
+
+#include <time.h>
+
+#include "control_server.h"
+#include "devtable.h"
+#include "event_source.h"
+#include "poller.h"
+
+/* The daemon: its parts, wired together by main.c. */
+struct seatd_ns {
+	struct poller poller;
+	struct devtable devices;
+	struct event_source events;
+	struct control_server control;
+	const char *sysfs_root;
+	const char *udev_data_dir; /* the host udevd's database, when it is the event source */
+	time_t started;
+};
+
+/* Answers one control request (requests.c). */
+int seatd_ns_handle_request(void *data, struct control_client *client,
+	const struct control_record *request);
+
+/* Tells monitoring clients of a device change (a devtable_notify_fn). */
+void seatd_ns_device_changed(void *data, enum device_change change, const struct device *dev);
+
+#endif
