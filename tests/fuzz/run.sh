@@ -1,0 +1,24 @@
+#!/bin/bash
+# run.sh FUZZER SECONDS: runs a libFuzzer target briefly, seeded with real messages, and keeps
+# nothing behind. A crash fails the test and prints the input that caused it.
+set -euo pipefail
+fuzzer=$1
+seconds=$2
+work=$(mktemp -d "${TMPDIR:-/tmp}/seatd-ns-fuzz.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+mkdir "$work/corpus" "$work/artifacts"
+
+# Seeds: every recorded kernel event, and udev and control messages made from them.
+tar -xzf "$SEATD_NS_FIXTURES/lab-2seat.tgz" -C "$work" uevents.bin
+"$UEVENT_INJECT" split "$work/uevents.bin" "$work/corpus" "$(basename "$fuzzer")"
+
+if ! "$fuzzer" -max_total_time="$seconds" -max_len=20000 -timeout=10 -rss_limit_mb=2048 \
+	-artifact_prefix="$work/artifacts/" -print_final_stats=1 "$work/corpus" \
+	>"$work/log" 2>&1; then
+	tail -n 60 "$work/log"
+	for crash in "$work"/artifacts/*; do
+		[ -f "$crash" ] && { echo "--- input $crash:"; od -c "$crash" | head -40; }
+	done
+	exit 1
+fi
+grep -E '^stat::number_of_executed_units|^Done' "$work/log" || tail -n 3 "$work/log"
