@@ -88,7 +88,10 @@ static int scan_device(struct devtable *table, const char *udev_data_dir, const 
 	struct uevent ev;
 	const char *why;
 	if (udev_data_dir != NULL) {
-		if (uevent_parse_properties(&ev, buf, off, &why) == -1) {
+		/* Parsing splits in place: find the database entry's name from a copy. */
+		char copy[UEVENT_MAX_SIZE + 1];
+		memcpy(copy, buf, off);
+		if (uevent_parse_properties(&ev, copy, off, &why) == -1) {
 			goto malformed;
 		}
 		append_udev_properties(udev_data_dir, &ev, buf, &off, sizeof(buf) - 1);

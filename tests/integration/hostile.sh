@@ -13,7 +13,8 @@ start_daemon kernel --sysfs "$sysfs" --source kernel
 start_daemon udev --sysfs "$sysfs" --source udev
 sa kernel --json devices >"$work/kernel.before"
 sa udev --json devices >"$work/udev.before"
-[ "$(jq length "$work/kernel.before")" -eq 28 ] || fail "unexpected coldplug"
+[ "$(jq length "$work/kernel.before")" -eq 28 ] || fail "unexpected coldplug (kernel source)"
+[ "$(jq length "$work/udev.before")" -eq 28 ] || fail "unexpected coldplug (udev source)"
 
 "$UEVENT_INJECT" hostile "$uevents" 4000 1 kernel
 "$UEVENT_INJECT" hostile "$uevents" 1000 2 multicast
