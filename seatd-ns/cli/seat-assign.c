@@ -21,9 +21,17 @@ static void usage(FILE *out) {
 		"Usage: seat-assign [--socket PATH] [--json] COMMAND\n"
 		"\n"
 		"Commands:\n"
-		"  devices   list the seat devices the daemon sees\n"
-		"  status    daemon status and counters\n"
-		"  monitor   print device events as they happen, until interrupted\n"
+		"  devices                 list the seat devices the daemon sees\n"
+		"  seats                   list the seats, their containers and devices by kind\n"
+		"  status                  daemon status and counters\n"
+		"  monitor                 print events as they happen, until interrupted\n"
+		"  assign DEVICE SEAT      put a device on a seat (a new seat name creates it);\n"
+		"                          DEVICE is a /dev node, a /sys path (a hub covers what\n"
+		"                          is behind it) or the ID_PATH of a port\n"
+		"  unassign DEVICE         drop the runtime assignment made for DEVICE\n"
+		"  attach SEAT CONTAINER   give a seat to a desktop container\n"
+		"  detach SEAT             take a seat from its container\n"
+		"  reload                  read the configuration again\n"
 		"\n"
 		"  --socket PATH  control socket (default " CONTROL_DEFAULT_SOCKET ")\n"
 		"  --json         machine-readable output (monitor: one object per line)\n");
@@ -82,10 +90,9 @@ static bool is_device_key(const char *key) {
 	return false;
 }
 
-/* A record as a JSON object: the device keys first (null when absent), then the rest. */
-static void json_record(const struct control_record *rec, bool device, bool numbers) {
+/* A record's fields as JSON members: the device keys first (null when absent), then the rest. */
+static void json_members(const struct control_record *rec, bool device, bool numbers) {
 	const char *sep = "";
-	putchar('{');
 	const char *action = control_record_get(rec, "action");
 	if (action != NULL) {
 		fputs("\"action\":", stdout);
@@ -108,6 +115,11 @@ static void json_record(const struct control_record *rec, bool device, bool numb
 		json_value(f->key, f->value, numbers);
 		sep = ",";
 	}
+}
+
+static void json_record(const struct control_record *rec, bool device, bool numbers) {
+	putchar('{');
+	json_members(rec, device, numbers);
 	putchar('}');
 }
 
@@ -164,10 +176,225 @@ static int receive(int fd, char *buf, size_t size, struct control_record *rec) {
 	}
 	if ((size_t)n > size - 1 || control_record_parse(rec, buf, (size_t)n) == -1) {
 		fprintf(stderr, "seat-assign: malformed reply from the daemon\n");
+		errno = 0;
 		return -1;
 	}
 	return 1;
 }
+
+/* Called for each record of a reply but its end. */
+typedef void (*record_fn)(void *data, const struct control_record *rec);
+
+/*
+ * Sends a request and reads its reply up to "end" (or, for monitor, forever). Returns 0, or
+ * -1 after printing what went wrong (the daemon's error message, or the connection's).
+ */
+static int call(int fd, const struct control_builder *request, bool forever, record_fn fn,
+	void *data) {
+	/* A refused client may find the socket closed, with the daemon's reason waiting. */
+	int send_errno = send(fd, request->buf, request->len, MSG_NOSIGNAL) == -1 ? errno : 0;
+	static char buf[CONTROL_MAX_MESSAGE + 1];
+	struct control_record rec;
+	int r;
+	while ((r = receive(fd, buf, sizeof(buf), &rec)) == 1) {
+		if (strcmp(rec.type, "error") == 0) {
+			fprintf(stderr, "seat-assign: %s\n", or_dash(control_record_get(&rec, "message")));
+			return -1;
+		}
+		if (strcmp(rec.type, "end") == 0 && !forever) {
+			return 0;
+		}
+		if (strcmp(rec.type, "end") != 0) {
+			fn(data, &rec);
+		}
+	}
+	if (r == 0) {
+		fprintf(stderr, "seat-assign: %s\n", send_errno ? strerror(send_errno)
+							  : "the daemon closed the connection");
+	} else if (errno != 0) {
+		fprintf(stderr, "seat-assign: %s\n", strerror(errno));
+	}
+	return -1;
+}
+
+struct output {
+	bool json;
+	size_t n;
+};
+
+static void print_device(void *data, const struct control_record *rec) {
+	struct output *out = data;
+	if (out->json) {
+		fputs(out->n == 0 ? "[\n" : ",\n", stdout);
+		json_record(rec, true, false);
+	} else {
+		if (out->n == 0) {
+			table_header();
+		}
+		table_row(rec);
+	}
+	out->n++;
+}
+
+static void print_event(void *data, const struct control_record *rec) {
+	struct output *out = data;
+	bool device = control_record_get(rec, "syspath") != NULL;
+	if (out->json) {
+		json_record(rec, device, false);
+		putchar('\n');
+	} else if (device) {
+		printf("%-7s ", or_dash(control_record_get(rec, "action")));
+		table_row(rec);
+	} else {
+		printf("%-7s %s %s\n", or_dash(control_record_get(rec, "action")),
+			or_dash(control_record_get(rec, "seat")),
+			or_dash(control_record_get(rec, "container")));
+	}
+	fflush(stdout);
+}
+
+static void print_status(void *data, const struct control_record *rec) {
+	struct output *out = data;
+	if (out->json) {
+		json_record(rec, false, true);
+		putchar('\n');
+		return;
+	}
+	for (size_t i = 0; i < rec->n_fields; i++) {
+		printf("%-18s %s\n", rec->fields[i].key, rec->fields[i].value);
+	}
+}
+
+static void print_done(void *data, const struct control_record *rec) {
+	struct output *out = data;
+	if (out->json) {
+		json_record(rec, false, false);
+		putchar('\n');
+	} else {
+		puts(or_dash(control_record_get(rec, "message")));
+	}
+}
+
+/* Records kept in memory: seats need all devices before they print. */
+struct records {
+	char **bufs;
+	struct control_record *recs;
+	size_t n;
+};
+
+static void keep_record(void *data, const struct control_record *rec) {
+	struct records *list = data;
+	struct control_builder b;
+	control_builder_init(&b, rec->type);
+	for (size_t i = 0; i < rec->n_fields; i++) {
+		control_builder_add(&b, rec->fields[i].key, rec->fields[i].value);
+	}
+	char *copy = malloc(b.len + 1);
+	char **bufs = realloc(list->bufs, (list->n + 1) * sizeof(*bufs));
+	struct control_record *recs = realloc(list->recs, (list->n + 1) * sizeof(*recs));
+	if (bufs != NULL) {
+		list->bufs = bufs;
+	}
+	if (recs != NULL) {
+		list->recs = recs;
+	}
+	if (copy == NULL || bufs == NULL || recs == NULL) {
+		free(copy);
+		fprintf(stderr, "seat-assign: out of memory\n");
+		exit(EXIT_FAILURE);
+	}
+	memcpy(copy, b.buf, b.len);
+	control_record_parse(&recs[list->n], copy, b.len);
+	bufs[list->n++] = copy;
+}
+
+static void free_records(struct records *list) {
+	for (size_t i = 0; i < list->n; i++) {
+		free(list->bufs[i]);
+	}
+	free(list->bufs);
+	free(list->recs);
+}
+
+/* Each seat with its devices grouped by kind, in the order the daemon listed them. */
+static void print_seats(const struct records *seats, const struct records *devices, bool json) {
+	if (json) {
+		puts("[");
+	}
+	for (size_t s = 0; s < seats->n; s++) {
+		const struct control_record *seat = &seats->recs[s];
+		const char *name = control_record_get(seat, "name");
+		if (json) {
+			fputs(s ? ",\n" : "", stdout);
+			putchar('{');
+			json_members(seat, false, false);
+			fputs(",\"devices\":{", stdout);
+		} else {
+			const char *container = control_record_get(seat, "container");
+			printf("%s (%s%s%s)\n", name, or_dash(control_record_get(seat, "origin")),
+				container ? ", container " : "", container ? container : "");
+		}
+		const char *kind_sep = "";
+		for (size_t i = 0; i < devices->n; i++) {
+			const char *kind = control_record_get(&devices->recs[i], "kind");
+			bool first_of_kind = true;
+			for (size_t j = 0; j < i; j++) {
+				const struct control_record *d = &devices->recs[j];
+				if (strcmp(control_record_get(d, "seat"), name) == 0 &&
+					strcmp(control_record_get(d, "kind"), kind) == 0) {
+					first_of_kind = false;
+				}
+			}
+			if (!first_of_kind || strcmp(control_record_get(&devices->recs[i], "seat"), name)) {
+				continue;
+			}
+			if (json) {
+				printf("%s\"%s\":[", kind_sep, kind);
+			} else {
+				printf("  %-14s", kind);
+			}
+			const char *dev_sep = "";
+			for (size_t j = i; j < devices->n; j++) {
+				const struct control_record *d = &devices->recs[j];
+				if (strcmp(control_record_get(d, "seat"), name) == 0 &&
+					strcmp(control_record_get(d, "kind"), kind) == 0) {
+					fputs(dev_sep, stdout);
+					if (json) {
+						json_string(control_record_get(d, "syspath"));
+					} else {
+						fputs(device_label(d), stdout);
+					}
+					dev_sep = json ? "," : " ";
+				}
+			}
+			fputs(json ? "]" : "\n", stdout);
+			kind_sep = ",";
+		}
+		fputs(json ? "}}" : "", stdout);
+	}
+	if (json) {
+		puts("\n]");
+	}
+}
+
+struct command {
+	const char *name;
+	int n_args;
+	const char *keys[2]; /* the request's fields, from the arguments in order */
+	record_fn print;
+};
+
+static const struct command commands[] = {
+	{"devices", 0, {NULL}, print_device},
+	{"seats", 0, {NULL}, NULL},
+	{"status", 0, {NULL}, print_status},
+	{"monitor", 0, {NULL}, print_event},
+	{"assign", 2, {"device", "seat"}, print_done},
+	{"unassign", 1, {"device"}, print_done},
+	{"attach", 2, {"seat", "container"}, print_done},
+	{"detach", 1, {"seat"}, print_done},
+	{"reload", 0, {NULL}, print_done},
+};
 
 int main(int argc, char *argv[]) {
 	enum { OPT_SOCKET = 256, OPT_JSON, OPT_HELP };
@@ -178,7 +405,7 @@ int main(int argc, char *argv[]) {
 		{NULL, 0, NULL, 0},
 	};
 	const char *socket_path = CONTROL_DEFAULT_SOCKET;
-	bool json = false;
+	struct output out = {0};
 	int c;
 	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
 		switch (c) {
@@ -186,7 +413,7 @@ int main(int argc, char *argv[]) {
 			socket_path = optarg;
 			break;
 		case OPT_JSON:
-			json = true;
+			out.json = true;
 			break;
 		case OPT_HELP:
 			usage(stdout);
@@ -196,15 +423,26 @@ int main(int argc, char *argv[]) {
 			return EXIT_FAILURE;
 		}
 	}
-	if (optind + 1 != argc) {
+	const struct command *command = NULL;
+	for (size_t i = 0; optind < argc && i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[optind], commands[i].name) == 0) {
+			command = &commands[i];
+		}
+	}
+	if (command == NULL || argc - optind - 1 != command->n_args) {
+		if (optind < argc && command == NULL) {
+			fprintf(stderr, "seat-assign: unknown command \"%s\"\n", argv[optind]);
+		}
 		usage(stderr);
 		return EXIT_FAILURE;
 	}
-	const char *command = argv[optind];
-	if (strcmp(command, "devices") != 0 && strcmp(command, "status") != 0 &&
-		strcmp(command, "monitor") != 0) {
-		fprintf(stderr, "seat-assign: unknown command \"%s\"\n", command);
-		usage(stderr);
+	struct control_builder request;
+	control_builder_init(&request, command->name);
+	for (int i = 0; i < command->n_args; i++) {
+		control_builder_add(&request, command->keys[i], argv[optind + 1 + i]);
+	}
+	if (request.overflow) {
+		fprintf(stderr, "seat-assign: arguments too long\n");
 		return EXIT_FAILURE;
 	}
 	int fd = connect_daemon(socket_path);
@@ -213,77 +451,31 @@ int main(int argc, char *argv[]) {
 			strerror(errno));
 		return EXIT_FAILURE;
 	}
-	struct control_builder request;
-	control_builder_init(&request, command);
-	/* A refused client may find the socket closed, with the daemon's reason waiting. */
-	int send_errno = send(fd, request.buf, request.len, MSG_NOSIGNAL) == -1 ? errno : 0;
-
-	bool monitor = strcmp(command, "monitor") == 0, subscribed = false;
-	int status = EXIT_FAILURE;
-	size_t n_devices = 0;
-	static char buf[CONTROL_MAX_MESSAGE + 1];
-	struct control_record rec;
 	int r;
-	while ((r = receive(fd, buf, sizeof(buf), &rec)) == 1) {
-		if (strcmp(rec.type, "error") == 0) {
-			fprintf(stderr, "seat-assign: %s\n", or_dash(control_record_get(&rec, "message")));
-			break;
+	if (command->print != NULL) {
+		r = call(fd, &request, strcmp(command->name, "monitor") == 0, command->print, &out);
+	} else {
+		/* seats: the seats, then the devices to group under them. */
+		struct records seats = {0}, devices = {0};
+		struct control_builder list;
+		control_builder_init(&list, "devices");
+		r = call(fd, &request, false, keep_record, &seats);
+		if (r == 0) {
+			r = call(fd, &list, false, keep_record, &devices);
 		}
-		if (strcmp(rec.type, "end") == 0) {
-			if (!monitor) {
-				status = EXIT_SUCCESS;
-				break;
-			}
-			subscribed = true;
-			continue;
+		if (r == 0) {
+			print_seats(&seats, &devices, out.json);
 		}
-		if (strcmp(rec.type, "device") == 0) {
-			if (json) {
-				fputs(n_devices == 0 ? "[\n" : ",\n", stdout);
-				json_record(&rec, true, false);
-			} else {
-				if (n_devices == 0) {
-					table_header();
-				}
-				table_row(&rec);
-			}
-			n_devices++;
-		} else if (strcmp(rec.type, "event") == 0) {
-			if (json) {
-				json_record(&rec, true, false);
-				putchar('\n');
-			} else {
-				printf("%-7s ", or_dash(control_record_get(&rec, "action")));
-				table_row(&rec);
-			}
-			fflush(stdout);
-		} else if (strcmp(rec.type, "status") == 0) {
-			if (json) {
-				json_record(&rec, false, true);
-				putchar('\n');
-			} else {
-				for (size_t i = 0; i < rec.n_fields; i++) {
-					printf("%-18s %s\n", rec.fields[i].key, rec.fields[i].value);
-				}
-			}
-		}
+		free_records(&seats);
+		free_records(&devices);
 	}
-	if (r == 0 && send_errno != 0) {
-		fprintf(stderr, "seat-assign: %s\n", strerror(send_errno));
-	} else if (r == 0 && monitor && subscribed) {
-		fprintf(stderr, "seat-assign: the daemon closed the connection\n");
-	} else if (r == 0 && status != EXIT_SUCCESS) {
-		fprintf(stderr, "seat-assign: the daemon closed the connection early\n");
-	} else if (r == -1 && errno != 0) {
-		fprintf(stderr, "seat-assign: %s\n", strerror(errno));
-	}
-	if (status == EXIT_SUCCESS && strcmp(command, "devices") == 0) {
-		if (json) {
-			puts(n_devices == 0 ? "[]" : "\n]");
-		} else if (n_devices == 0) {
+	if (r == 0 && strcmp(command->name, "devices") == 0) {
+		if (out.json) {
+			puts(out.n == 0 ? "[]" : "\n]");
+		} else if (out.n == 0) {
 			puts("no seat devices");
 		}
 	}
 	close(fd);
-	return status;
+	return r == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

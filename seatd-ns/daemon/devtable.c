@@ -7,6 +7,7 @@
 #include "input_class.h"
 #include "log.h"
 #include "path_id.h"
+#include "sysfs.h"
 
 /* Capabilities of an input device ("inputN"), kept from its uevent for its eventN child. */
 struct input_parent {
@@ -32,6 +33,8 @@ void devtable_init(struct devtable *table, int sysfs_fd, devtable_notify_fn noti
 	table->generation = 0;
 	table->notify = notify;
 	table->notify_data = data;
+	table->seat_of = NULL;
+	table->seat_data = NULL;
 }
 
 static void device_free(struct device *dev) {
@@ -39,6 +42,7 @@ static void device_free(struct device *dev) {
 	free(dev->subsystem);
 	free(dev->devname);
 	free(dev->id_path);
+	free(dev->udev_seat);
 	free(dev->seat);
 	free(dev);
 }
@@ -68,6 +72,17 @@ void devtable_finish(struct devtable *table) {
 struct device *devtable_find(struct devtable *table, const char *devpath) {
 	struct hashmap_entry *e = hashmap_get(&table->devices, devpath);
 	return e ? hashmap_container_of(e, struct device, entry) : NULL;
+}
+
+struct device *devtable_find_by_devname(struct devtable *table, const char *devname) {
+	for (struct hashmap_entry *e = hashmap_first(&table->devices); e;
+		e = hashmap_next(&table->devices, e)) {
+		struct device *dev = hashmap_container_of(e, struct device, entry);
+		if (dev->devname != NULL && strcmp(dev->devname, devname) == 0) {
+			return dev;
+		}
+	}
+	return NULL;
 }
 
 static const char *uevent_get_cb(void *ev, const char *key) {
@@ -147,6 +162,37 @@ static uint32_t classify_input(struct devtable *table, const struct uevent *ev) 
 	return 0;
 }
 
+/*
+ * vendor:product of the nearest USB device: from udevd's properties when it sent them, else
+ * from the idVendor and idProduct attributes of the first ancestor that has them.
+ */
+static void find_usb_id(struct devtable *table, const struct uevent *ev, char out[10]) {
+	const char *vendor = uevent_get(ev, "ID_VENDOR_ID"), *model = uevent_get(ev, "ID_MODEL_ID");
+	char path[UEVENT_MAX_SIZE], v[16], p[16];
+	out[0] = '\0';
+	if (vendor != NULL && model != NULL && strlen(vendor) == 4 && strlen(model) == 4) {
+		snprintf(out, 10, "%.4s:%.4s", vendor, model);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s", ev->devpath);
+	for (char *slash = strrchr(path, '/'); slash != NULL && slash != path;
+		slash = strrchr(path, '/')) {
+		if (sysfs_read_attr(table->sysfs_fd, path, "idVendor", v, sizeof(v)) == 4 &&
+			sysfs_read_attr(table->sysfs_fd, path, "idProduct", p, sizeof(p)) == 4) {
+			snprintf(out, 10, "%.4s:%.4s", v, p);
+			return;
+		}
+		*slash = '\0';
+	}
+}
+
+static const char *seat_of(struct devtable *table, const struct device *dev) {
+	if (table->seat_of != NULL) {
+		return table->seat_of(table->seat_data, table, dev);
+	}
+	return dev->udev_seat != NULL ? dev->udev_seat : "seat0";
+}
+
 /* The device an event describes, as a new record (not yet in the table). */
 static struct device *device_from_uevent(struct devtable *table, const struct uevent *ev,
 	enum device_kind kind) {
@@ -168,15 +214,17 @@ static struct device *device_from_uevent(struct devtable *table, const struct ue
 		path_id_compute(table->sysfs_fd, ev->devpath, computed, sizeof(computed)) == 0) {
 		id_path = computed;
 	}
-	const char *seat = uevent_get(ev, "ID_SEAT");
+	find_usb_id(table, ev, dev->usb_id);
+	const char *udev_seat = uevent_get(ev, "ID_SEAT");
 	dev->sound_initialized = uevent_get(ev, "SOUND_INITIALIZED") != NULL;
 	dev->devpath = strdup(ev->devpath);
 	dev->subsystem = strdup(ev->subsystem);
 	dev->devname = ev->devname ? strdup(ev->devname) : NULL;
 	dev->id_path = id_path ? strdup(id_path) : NULL;
-	dev->seat = strdup(seat != NULL && seat[0] != '\0' ? seat : "seat0");
-	if (dev->devpath == NULL || dev->subsystem == NULL || dev->seat == NULL ||
-		(ev->devname && dev->devname == NULL) || (id_path && dev->id_path == NULL)) {
+	dev->udev_seat = udev_seat && udev_seat[0] != '\0' ? strdup(udev_seat) : NULL;
+	if (dev->devpath == NULL || dev->subsystem == NULL || (ev->devname && !dev->devname) ||
+		(id_path && dev->id_path == NULL) || (udev_seat && udev_seat[0] && !dev->udev_seat) ||
+		(dev->seat = strdup(seat_of(table, dev))) == NULL) {
 		device_free(dev);
 		return NULL;
 	}
@@ -191,7 +239,8 @@ static bool device_equal(const struct device *a, const struct device *b) {
 	return a->kind == b->kind && a->input_class == b->input_class &&
 	       a->has_devnum == b->has_devnum && a->major == b->major && a->minor == b->minor &&
 	       a->sound_initialized == b->sound_initialized && str_equal(a->devname, b->devname) &&
-	       str_equal(a->id_path, b->id_path) && str_equal(a->seat, b->seat);
+	       str_equal(a->id_path, b->id_path) && str_equal(a->seat, b->seat) &&
+	       str_equal(a->udev_seat, b->udev_seat) && strcmp(a->usb_id, b->usb_id) == 0;
 }
 
 static void notify(struct devtable *table, enum device_change change, const struct device *dev) {
@@ -251,6 +300,7 @@ static int add_or_update(struct devtable *table, const struct uevent *ev, enum d
 			free(dev->subsystem);
 			free(dev->devname);
 			free(dev->id_path);
+			free(dev->udev_seat);
 			free(dev->seat);
 			*dev = *fresh;
 			free(fresh->devpath);
@@ -274,6 +324,11 @@ static int add_or_update(struct devtable *table, const struct uevent *ev, enum d
 		return -1;
 	}
 	notify(table, DEVICE_ADDED, fresh);
+	/* Nodes that were seated before their card appeared now follow it. */
+	if ((fresh->kind == DEVICE_KIND_DRM_CARD || fresh->kind == DEVICE_KIND_SOUND_CARD) &&
+		devtable_reseat(table) == -1) {
+		return -1;
+	}
 	if (fresh->kind == DEVICE_KIND_SOUND_CONTROL) {
 		struct device *card = sound_card_of(table, fresh->devpath);
 		if (card != NULL) {
@@ -324,6 +379,27 @@ int devtable_apply(struct devtable *table, const struct uevent *ev) {
 		return add_or_update(table, ev, kind);
 	}
 	return 0;
+}
+
+int devtable_reseat(struct devtable *table) {
+	int moved = 0;
+	for (struct hashmap_entry *e = hashmap_first(&table->devices); e;
+		e = hashmap_next(&table->devices, e)) {
+		struct device *dev = hashmap_container_of(e, struct device, entry);
+		const char *seat = seat_of(table, dev);
+		if (strcmp(seat, dev->seat) == 0) {
+			continue;
+		}
+		char *copy = strdup(seat);
+		if (copy == NULL) {
+			return -1;
+		}
+		free(dev->seat);
+		dev->seat = copy;
+		notify(table, DEVICE_CHANGED, dev);
+		moved++;
+	}
+	return moved;
 }
 
 void devtable_scan_begin(struct devtable *table) {

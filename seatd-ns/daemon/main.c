@@ -164,8 +164,13 @@ static int handle_signal(int fd, uint32_t events, void *data) {
 	struct signalfd_siginfo si;
 	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			log_info("received SIGHUP, rescanning devices");
-			rescan(daemon);
+			char *errors;
+			log_info("received SIGHUP, reloading the configuration");
+			if (seatd_ns_reload(daemon, &errors) == -1) {
+				log_errorf("configuration not reloaded, the old one stays:\n%s",
+					errors ? errors : "out of memory");
+				free(errors);
+			}
 			continue;
 		}
 		log_infof("received %s, exiting", strsignal((int)si.ssi_signo));
@@ -194,33 +199,56 @@ static void device_changed(void *data, enum device_change change, const struct d
 	seatd_ns_device_changed(data, change, dev);
 }
 
+int seatd_ns_reload(struct seatd_ns *daemon, char **errors) {
+	struct config fresh;
+	config_init(&fresh);
+	*errors = NULL;
+	if (config_load(&fresh, daemon->config_path, daemon->config_given) == -1) {
+		*errors = fresh.errors;
+		fresh.errors = NULL;
+		config_finish(&fresh);
+		return -1;
+	}
+	if (fresh.log_level_set) {
+		log_init(fresh.log_level);
+	}
+	config_finish(&daemon->config);
+	daemon->config = fresh;
+	int moved = devtable_reseat(&daemon->devices);
+	log_infof("configuration reloaded from %s; %d devices changed seat", daemon->config_path,
+		moved);
+	return 0;
+}
+
 int main(int argc, char *argv[]) {
 	struct options opts;
 	if (parse_options(argc, argv, &opts) == -1) {
 		return EXIT_FAILURE;
 	}
-	struct config config;
-	config_init(&config);
+	struct seatd_ns daemon = {
+		.config_path = opts.config_path,
+		.config_given = opts.config_given,
+		.sysfs_root = opts.sysfs_root,
+		.started = time(NULL),
+	};
+	config_init(&daemon.config);
 	enum event_source_kind source = EVENT_SOURCE_KERNEL;
 	gid_t group;
-	if (config_load(&config, opts.config_path, opts.config_given) == -1 ||
-		resolve_settings(&opts, &config, &source, &group) == -1) {
-		config_finish(&config);
+	if (config_load(&daemon.config, opts.config_path, opts.config_given) == -1 ||
+		resolve_settings(&opts, &daemon.config, &source, &group) == -1) {
+		fputs(daemon.config.errors ? daemon.config.errors : "", stderr);
+		config_finish(&daemon.config);
 		return EXIT_FAILURE;
 	}
 	if (opts.check_config) {
 		printf("%s: ok\n", opts.config_path);
-		config_finish(&config);
+		config_finish(&daemon.config);
 		return EXIT_SUCCESS;
 	}
-	log_init(config.log_level);
+	log_init(daemon.config.log_level);
 
 	int status = EXIT_FAILURE;
-	struct seatd_ns daemon = {
-		.sysfs_root = opts.sysfs_root,
-		.udev_data_dir = source == EVENT_SOURCE_UDEV ? UDEV_DATA_DIR : NULL,
-		.started = time(NULL),
-	};
+	daemon.udev_data_dir = source == EVENT_SOURCE_UDEV ? UDEV_DATA_DIR : NULL;
 	daemon.poller.epoll_fd = -1;
 	daemon.events.fd = -1;
 	daemon.control.fd = -1;
@@ -231,10 +259,21 @@ int main(int argc, char *argv[]) {
 	int sysfs_fd = sysfs_open(opts.sysfs_root);
 	if (sysfs_fd == -1) {
 		log_errorf("cannot open sysfs root %s: %s", opts.sysfs_root, strerror(errno));
-		config_finish(&config);
+		config_finish(&daemon.config);
 		return EXIT_FAILURE;
 	}
 	devtable_init(&daemon.devices, sysfs_fd, device_changed, &daemon);
+	daemon.seats.config = &daemon.config;
+	daemon.seats.state = &daemon.state;
+	daemon.devices.seat_of = seats_resolve;
+	daemon.devices.seat_data = &daemon.seats;
+	if (make_dir(opts.run_dir, 0755) == -1 || make_dir(opts.state_dir, 0700) == -1) {
+		goto out;
+	}
+	if (state_load(&daemon.state, opts.state_dir) == -1) {
+		log_errorf("cannot read the state in %s: %s", opts.state_dir, strerror(errno));
+		goto out;
+	}
 	if (poller_init(&daemon.poller) == -1) {
 		log_errorf("epoll: %s", strerror(errno));
 		goto out;
@@ -251,9 +290,6 @@ int main(int argc, char *argv[]) {
 	if (signal_fd == -1 || poller_add(&daemon.poller, &signal_source, signal_fd, EPOLLIN,
 				       handle_signal, &daemon) == -1) {
 		log_errorf("signalfd: %s", strerror(errno));
-		goto out;
-	}
-	if (make_dir(opts.run_dir, 0755) == -1 || make_dir(opts.state_dir, 0700) == -1) {
 		goto out;
 	}
 	if (control_server_init(&daemon.control, &daemon.poller,
@@ -294,6 +330,7 @@ out:
 	daemon.devices.notify = NULL;
 	devtable_finish(&daemon.devices);
 	close(sysfs_fd);
-	config_finish(&config);
+	state_finish(&daemon.state);
+	config_finish(&daemon.config);
 	return status;
 }

@@ -1,9 +1,12 @@
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "input_class.h"
+#include "log.h"
 #include "seatd_ns.h"
+#include "sysfs.h"
 
 static void add_device_fields(struct control_builder *b, const struct device *dev) {
 	char syspath[UEVENT_MAX_SIZE + 8];
@@ -19,6 +22,7 @@ static void add_device_fields(struct control_builder *b, const struct device *de
 	control_builder_add(b, "kind", device_kind_name(dev->kind));
 	control_builder_add(b, "id_path", dev->id_path);
 	control_builder_add(b, "seat", dev->seat);
+	control_builder_add(b, "usb_id", dev->usb_id[0] != '\0' ? dev->usb_id : NULL);
 	if (device_kind_is_input(dev->kind)) {
 		/* The ID_INPUT_* properties, space-separated, as consumers will be told them. */
 		char classes[512] = "";
@@ -100,20 +104,311 @@ static int send_status(struct seatd_ns *daemon, struct control_client *client) {
 	return send_end(client);
 }
 
+struct seat_listing {
+	struct seatd_ns *daemon;
+	struct control_client *client;
+	int status;
+};
+
+static void send_seat(void *data, const char *name, enum seat_origin origin) {
+	struct seat_listing *listing = data;
+	const struct seat_settings *settings = config_find_seat(&listing->daemon->config, name);
+	struct control_builder b;
+	control_builder_init(&b, "seat");
+	control_builder_add(&b, "name", name);
+	control_builder_add(&b, "origin", seat_origin_name(origin));
+	control_builder_add(&b, "container", seats_container(&listing->daemon->seats, name));
+	control_builder_add(&b, "hidraw", settings && settings->hidraw ? "yes" : "no");
+	control_builder_add(&b, "shared_sound", !settings || settings->shared_sound ? "yes" : "no");
+	if (listing->status == 0 && !b.overflow) {
+		listing->status = control_client_send(listing->client, &b);
+	}
+}
+
+static int list_seats(struct seatd_ns *daemon, struct control_client *client) {
+	struct seat_listing listing = {.daemon = daemon, .client = client};
+	seats_for_each(&daemon->seats, &daemon->devices, send_seat, &listing);
+	return listing.status == 0 ? send_end(client) : -1;
+}
+
+static bool has_path_prefix(const char *path, const char *prefix, const char *separators) {
+	size_t n = strlen(prefix);
+	return strncmp(path, prefix, n) == 0 && (path[n] == '\0' || strchr(separators, path[n]));
+}
+
+/*
+ * What a DEVICE argument designates, as a runtime rule: a device node or a seat device's sysfs
+ * path stands for that device at its port (subsystem and ID_PATH, as logind's ID_FOR_SEAT, so a
+ * replaced keyboard stays put), through the card it belongs to for sound and render nodes;
+ * another sysfs path (a hub) or an ID_PATH (a port) covers everything behind it.
+ */
+static int rule_for_device(struct seatd_ns *daemon, const char *spec, const char *seat,
+	struct rule *rule, const char **why) {
+	struct device *dev = NULL;
+	const char *devpath = NULL;
+	if (strncmp(spec, "/dev/", 5) == 0) {
+		dev = devtable_find_by_devname(&daemon->devices, spec + 5);
+	} else if (strncmp(spec, "/sys/", 5) == 0 || strncmp(spec, "/devices/", 9) == 0) {
+		devpath = strncmp(spec, "/sys/", 5) == 0 ? spec + 4 : spec;
+		dev = devtable_find(&daemon->devices, devpath);
+	}
+	if (dev != NULL) {
+		struct policy_subject subject;
+		char buf[UEVENT_MAX_SIZE];
+		seats_subject(&daemon->devices, dev, &subject, buf, sizeof(buf));
+		if (subject.id_path != NULL) {
+			return rule_init(rule, RULE_DEVICE, subject.id_path, subject.subsystem, seat, why);
+		}
+		return rule_init(rule, RULE_SYSPATH, subject.devpath, NULL, seat, why);
+	}
+	/* A hub or port: valid only if something is, or can be, behind it. */
+	for (struct hashmap_entry *e = hashmap_first(&daemon->devices.devices); e;
+		e = hashmap_next(&daemon->devices.devices, e)) {
+		const struct device *d = hashmap_container_of(e, struct device, entry);
+		if (devpath != NULL && has_path_prefix(d->devpath, devpath, "/")) {
+			return rule_init(rule, RULE_SYSPATH, devpath, NULL, seat, why);
+		}
+		if (devpath == NULL && d->id_path != NULL && has_path_prefix(d->id_path, spec, "-.:")) {
+			return rule_init(rule, RULE_PORT, spec, NULL, seat, why);
+		}
+	}
+	if (devpath != NULL && uevent_devpath_is_valid(devpath) &&
+		sysfs_device_exists(daemon->devices.sysfs_fd, devpath)) {
+		return rule_init(rule, RULE_SYSPATH, devpath, NULL, seat, why);
+	}
+	*why = "unknown device (give a /dev node, a /sys path, or the ID_PATH of a port)";
+	errno = ENOENT;
+	return -1;
+}
+
+static int send_done(struct control_client *client, const char *message) {
+	struct control_builder b;
+	control_builder_init(&b, "done");
+	control_builder_add(&b, "message", message);
+	if (control_client_send(client, &b) == -1) {
+		return -1;
+	}
+	return send_end(client);
+}
+
+/* Saves the state; on failure the caller undoes its change and the client hears why. */
+static int save_state(struct seatd_ns *daemon, char *message, size_t size) {
+	if (state_save(&daemon->state) == -1) {
+		snprintf(message, size, "cannot save %s: %s; nothing changed", daemon->state.path,
+			strerror(errno));
+		log_errorf("%s", message);
+		return -1;
+	}
+	return 0;
+}
+
+/* "input device at pci-...", "port pci-...", "syspath /devices/..." */
+static void describe_rule(const struct rule *rule, char *buf, size_t size) {
+	if (rule->kind == RULE_DEVICE) {
+		snprintf(buf, size, "%s device at %s", rule->subsystem, rule->value);
+	} else {
+		snprintf(buf, size, "%s %s", rule_kind_name(rule->kind), rule->value);
+	}
+}
+
+static int assign(struct seatd_ns *daemon, struct control_client *client, const char *spec,
+	const char *seat) {
+	if (spec == NULL || seat == NULL) {
+		return send_error(client, "usage: assign DEVICE SEAT");
+	}
+	if (!seat_name_is_valid(seat)) {
+		return send_error(client, "invalid seat name: it must start with \"seat\", then "
+					  "letters, digits, _ or -, at most 255 characters");
+	}
+	struct rule rule;
+	const char *why = NULL;
+	if (rule_for_device(daemon, spec, seat, &rule, &why) == -1) {
+		return send_error(client, why ? why : "out of memory");
+	}
+	enum seat_origin origin;
+	bool new_seat = !seats_find(&daemon->seats, &daemon->devices, seat, &origin);
+	char message[512];
+	char what[256];
+	describe_rule(&rule, what, sizeof(what));
+	snprintf(message, sizeof(message), "%s assigned to %s%s", what, seat,
+		new_seat ? " (new seat)" : "");
+	/* Keep the rule it replaces, to put it back if the state cannot be saved. */
+	struct rule old = {0};
+	for (size_t i = 0; i < daemon->state.rules.n_rules; i++) {
+		const struct rule *r = &daemon->state.rules.rules[i];
+		if (rule_same_selector(r, &rule)) {
+			rule_init(&old, r->kind, r->value, r->subsystem, r->seat, &why);
+		}
+	}
+	rule_set_remove(&daemon->state.rules, &rule);
+	if (rule_set_add(&daemon->state.rules, &rule) == -1) {
+		if (old.value != NULL) {
+			rule_set_add(&daemon->state.rules, &old);
+		}
+		return send_error(client, "out of memory");
+	}
+	if ((new_seat && state_add_seat(&daemon->state, seat) == -1) ||
+		save_state(daemon, message, sizeof(message)) == -1) {
+		/* Undo: the new rule is the last one; the one it replaced goes back. */
+		struct rule_set *rules = &daemon->state.rules;
+		rule_finish(&rules->rules[--rules->n_rules]);
+		if (old.value != NULL) {
+			rule_set_add(rules, &old);
+		}
+		if (new_seat) {
+			state_remove_seat(&daemon->state, seat);
+		}
+		return send_error(client, message);
+	}
+	rule_finish(&old);
+	devtable_reseat(&daemon->devices);
+	log_infof("%s", message);
+	return send_done(client, message);
+}
+
+static int unassign(struct seatd_ns *daemon, struct control_client *client, const char *spec) {
+	if (spec == NULL) {
+		return send_error(client, "usage: unassign DEVICE");
+	}
+	struct rule like;
+	const char *why = NULL;
+	if (rule_for_device(daemon, spec, "seat0", &like, &why) == -1) {
+		return send_error(client, why ? why : "out of memory");
+	}
+	struct rule *found = NULL;
+	for (size_t i = 0; i < daemon->state.rules.n_rules; i++) {
+		if (rule_same_selector(&daemon->state.rules.rules[i], &like)) {
+			found = &daemon->state.rules.rules[i];
+		}
+	}
+	char message[512];
+	if (found == NULL) {
+		snprintf(message, sizeof(message), "%s has no runtime assignment", spec);
+		rule_finish(&like);
+		return send_error(client, message);
+	}
+	struct rule saved = *found;
+	/* Take it out without freeing, so it can go back if saving fails. */
+	*found = daemon->state.rules.rules[--daemon->state.rules.n_rules];
+	char what[256];
+	describe_rule(&saved, what, sizeof(what));
+	snprintf(message, sizeof(message), "%s no longer assigned to %s", what, saved.seat);
+	rule_finish(&like);
+	if (save_state(daemon, message, sizeof(message)) == -1) {
+		rule_set_add(&daemon->state.rules, &saved);
+		return send_error(client, message);
+	}
+	rule_finish(&saved);
+	devtable_reseat(&daemon->devices);
+	log_infof("%s", message);
+	return send_done(client, message);
+}
+
+static void broadcast_attachment(struct seatd_ns *daemon, const char *seat) {
+	const char *container = seats_container(&daemon->seats, seat);
+	struct control_builder b;
+	control_builder_init(&b, "event");
+	control_builder_add(&b, "action", container ? "attach" : "detach");
+	control_builder_add(&b, "seat", seat);
+	control_builder_add(&b, "container", container);
+	control_server_broadcast(&daemon->control, &b);
+}
+
+/* attach (container != NULL) or detach a seat. */
+static int attach(struct seatd_ns *daemon, struct control_client *client, const char *seat,
+	const char *container, bool detach) {
+	char message[512];
+	enum seat_origin origin;
+	if (seat == NULL || (!detach && container == NULL)) {
+		return send_error(client, detach ? "usage: detach SEAT" : "usage: attach SEAT CONTAINER");
+	}
+	if (!seat_name_is_valid(seat) || !seats_find(&daemon->seats, &daemon->devices, seat, &origin)) {
+		snprintf(message, sizeof(message), "unknown seat \"%.64s\"", seat);
+		return send_error(client, message);
+	}
+	if (!detach && !container_name_is_valid(container)) {
+		return send_error(client, "invalid container name: letters, digits, _, . or -, "
+					  "at most 64 characters");
+	}
+	const char *current = seats_container(&daemon->seats, seat);
+	if (detach && current == NULL) {
+		snprintf(message, sizeof(message), "%s has no container", seat);
+		return send_error(client, message);
+	}
+	const struct attachment *a = state_find_attachment(&daemon->state, seat);
+	struct attachment undo = {.seat = a ? strdup(a->seat) : NULL};
+	undo.container = a && a->container ? strdup(a->container) : NULL;
+	if (state_set_attachment(&daemon->state, seat, detach ? NULL : container) == -1) {
+		free(undo.seat);
+		free(undo.container);
+		return send_error(client, "out of memory");
+	}
+	if (detach) {
+		snprintf(message, sizeof(message), "%s detached from %s", seat, current);
+	} else {
+		snprintf(message, sizeof(message), "%s attached to %s", seat, container);
+	}
+	if (save_state(daemon, message, sizeof(message)) == -1) {
+		if (undo.seat != NULL) {
+			state_set_attachment(&daemon->state, undo.seat, undo.container);
+		} else {
+			state_clear_attachment(&daemon->state, seat);
+		}
+		free(undo.seat);
+		free(undo.container);
+		return send_error(client, message);
+	}
+	free(undo.seat);
+	free(undo.container);
+	log_infof("%s", message);
+	broadcast_attachment(daemon, seat);
+	return send_done(client, message);
+}
+
+static int reload(struct seatd_ns *daemon, struct control_client *client) {
+	char *errors;
+	if (seatd_ns_reload(daemon, &errors) == -1) {
+		char message[CONTROL_MAX_MESSAGE / 2];
+		snprintf(message, sizeof(message), "configuration not reloaded, the old one stays:\n%s",
+			errors ? errors : "out of memory");
+		free(errors);
+		return send_error(client, message);
+	}
+	return send_done(client, "configuration reloaded");
+}
+
 int seatd_ns_handle_request(void *data, struct control_client *client,
 	const struct control_record *request) {
 	struct seatd_ns *daemon = data;
-	if (strcmp(request->type, "devices") == 0) {
+	const char *verb = request->type;
+	if (strcmp(verb, "devices") == 0) {
 		return list_devices(daemon, client);
 	}
-	if (strcmp(request->type, "status") == 0) {
+	if (strcmp(verb, "status") == 0) {
 		return send_status(daemon, client);
 	}
-	if (strcmp(request->type, "monitor") == 0) {
+	if (strcmp(verb, "monitor") == 0) {
 		client->monitor = true;
 		return send_end(client);
 	}
+	if (strcmp(verb, "seats") == 0) {
+		return list_seats(daemon, client);
+	}
+	if (strcmp(verb, "assign") == 0) {
+		return assign(daemon, client, control_record_get(request, "device"),
+			control_record_get(request, "seat"));
+	}
+	if (strcmp(verb, "unassign") == 0) {
+		return unassign(daemon, client, control_record_get(request, "device"));
+	}
+	if (strcmp(verb, "attach") == 0 || strcmp(verb, "detach") == 0) {
+		return attach(daemon, client, control_record_get(request, "seat"),
+			control_record_get(request, "container"), verb[0] == 'd');
+	}
+	if (strcmp(verb, "reload") == 0) {
+		return reload(daemon, client);
+	}
 	char message[128];
-	snprintf(message, sizeof(message), "unknown request \"%.64s\"", request->type);
+	snprintf(message, sizeof(message), "unknown request \"%.64s\"", verb);
 	return send_error(client, message);
 }

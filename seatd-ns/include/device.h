@@ -40,6 +40,8 @@ struct device {
 	enum device_kind kind;
 	uint32_t input_class;       /* enum input_class bits, input devices only */
 	char *id_path;              /* NULL when udev's path_id would give none */
+	char usb_id[10];            /* "vvvv:pppp" of the nearest USB device, or "" */
+	char *udev_seat;            /* ID_SEAT from the host's udev, or NULL */
 	char *seat;
 	bool sound_initialized;     /* sound cards: SOUND_INITIALIZED */
 	unsigned generation;        /* last scan or event that saw it, for reconciling */

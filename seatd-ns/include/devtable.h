@@ -26,6 +26,12 @@ const char *device_change_name(enum device_change change);
 typedef void (*devtable_notify_fn)(void *data, enum device_change change,
 	const struct device *dev);
 
+struct devtable;
+
+/* Decides the seat of a device (the assignment engine); the result is copied. */
+typedef const char *(*devtable_seat_fn)(void *data, struct devtable *table,
+	const struct device *dev);
+
 struct devtable {
 	struct hashmap devices;     /* struct device by devpath */
 	struct hashmap input_caps;  /* capabilities of input parents, from their uevents */
@@ -33,6 +39,8 @@ struct devtable {
 	unsigned generation;
 	devtable_notify_fn notify;
 	void *notify_data;
+	devtable_seat_fn seat_of;   /* NULL: ID_SEAT, else seat0 */
+	void *seat_data;
 };
 
 void devtable_init(struct devtable *table, int sysfs_fd, devtable_notify_fn notify, void *data);
@@ -46,6 +54,14 @@ void devtable_finish(struct devtable *table);
 int devtable_apply(struct devtable *table, const struct uevent *ev);
 
 struct device *devtable_find(struct devtable *table, const char *devpath);
+/* The device whose node is /dev/devname, or NULL. */
+struct device *devtable_find_by_devname(struct devtable *table, const char *devname);
+
+/*
+ * Decides every device's seat again (after a policy change) and notifies each device whose
+ * seat changed. Returns the number of devices that moved, or -1 with ENOMEM.
+ */
+int devtable_reseat(struct devtable *table);
 
 /*
  * Reconciling with a full scan: devtable_scan_begin starts a new generation, the scan

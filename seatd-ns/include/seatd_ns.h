@@ -3,10 +3,13 @@
 
 #include <time.h>
 
+#include "config.h"
 #include "control_server.h"
 #include "devtable.h"
 #include "event_source.h"
 #include "poller.h"
+#include "seats.h"
+#include "state.h"
 
 /* The daemon: its parts, wired together by main.c. */
 struct seatd_ns {
@@ -14,10 +17,21 @@ struct seatd_ns {
 	struct devtable devices;
 	struct event_source events;
 	struct control_server control;
+	struct config config;
+	struct state state;
+	struct seats seats;
+	const char *config_path;
+	bool config_given;
 	const char *sysfs_root;
 	const char *udev_data_dir; /* the host udevd's database, when it is the event source */
 	time_t started;
 };
+
+/*
+ * Reads the configuration again; if it has errors, keeps the old one and returns -1 with the
+ * messages in *errors (free them). Devices are then reseated under the new rules.
+ */
+int seatd_ns_reload(struct seatd_ns *daemon, char **errors);
 
 /* Answers one control request (requests.c). */
 int seatd_ns_handle_request(void *data, struct control_client *client,

@@ -24,11 +24,11 @@ need() {
 	done
 }
 
-# Re-runs the calling script in a network namespace of its own, so that injected events
-# reach only the daemons of this test.
+# Re-runs the calling script in network and mount namespaces of its own, so that injected
+# events reach only the daemons of this test and mounts (a udev run directory) stay in it.
 in_own_netns() {
 	if [ -z "${SEATD_NS_TEST_NETNS:-}" ]; then
-		SEATD_NS_TEST_NETNS=1 exec unshare --net -- "$0" "$@"
+		SEATD_NS_TEST_NETNS=1 exec unshare --net --mount --propagation private -- "$0" "$@"
 	fi
 }
 

@@ -9,6 +9,9 @@
  *       the kernel appends its own.
  *   uevent-inject find FILE ACTION DEVPATH
  *       Prints the index of the first record with that action and devpath.
+ *   uevent-inject udev FILE INDEX [KEY=VALUE]...
+ *       Sends record INDEX as udevd would after processing it: a udev message on group 2,
+ *       with root's credentials and the given properties added (ID_SEAT=seat1, say).
  *   uevent-inject split FILE DIR fuzz_uevent|fuzz_udev_message|fuzz_control
  *       Writes each record into DIR as a fuzzing seed: as recorded, as a udev message, or
  *       as a control record of its properties.
@@ -340,6 +343,41 @@ static int cmd_split(const char *path, const char *dir, const char *kind) {
 	return 0;
 }
 
+static int cmd_udev(const char *path, size_t index, int n_extra, char *extra[]) {
+	struct fixture_record *records;
+	size_t n = fixture_read_records(path, &records);
+	if (index >= n) {
+		fprintf(stderr, "no record %zu\n", index);
+		return 2;
+	}
+	struct uevent ev;
+	const char *why;
+	if (uevent_parse_kernel(&ev, records[index].data, records[index].len, &why) == -1) {
+		fprintf(stderr, "record %zu: %s\n", index, why);
+		return 2;
+	}
+	for (int i = 0; i < n_extra && ev.n_properties < UEVENT_MAX_PROPERTIES; i++) {
+		char *eq = strchr(extra[i], '=');
+		if (eq == NULL) {
+			fprintf(stderr, "%s: not KEY=VALUE\n", extra[i]);
+			return 2;
+		}
+		*eq = '\0';
+		ev.properties[ev.n_properties++] = (struct uevent_property){extra[i], eq + 1};
+	}
+	char msg[UEVENT_MAX_SIZE * 2];
+	int len = udev_message_encode(&ev, msg, sizeof(msg));
+	int fd = open_netlink();
+	int r = len > 0 ? multicast(fd, 2, msg, (size_t)len) : -ENOBUFS;
+	close(fd);
+	fixture_records_free(records, n);
+	if (r != 0) {
+		fprintf(stderr, "send: %s\n", strerror(-r));
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char *argv[]) {
 	if (argc >= 3 && strcmp(argv[1], "replay") == 0) {
 		size_t from = argc > 3 ? strtoul(argv[3], NULL, 10) : 0;
@@ -349,6 +387,9 @@ int main(int argc, char *argv[]) {
 	if (argc == 5 && strcmp(argv[1], "find") == 0) {
 		return cmd_find(argv[2], argv[3], argv[4]);
 	}
+	if (argc >= 4 && strcmp(argv[1], "udev") == 0) {
+		return cmd_udev(argv[2], strtoul(argv[3], NULL, 10), argc - 4, argv + 4);
+	}
 	if (argc == 5 && strcmp(argv[1], "split") == 0) {
 		return cmd_split(argv[2], argv[3], argv[4]);
 	}
@@ -357,6 +398,6 @@ int main(int argc, char *argv[]) {
 			(unsigned)strtoul(argv[4], NULL, 10), argv[5]);
 	}
 	fprintf(stderr, "usage: uevent-inject replay FILE [FROM [TO]] | find FILE ACTION DEVPATH |"
-			" split FILE DIR KIND | hostile FILE COUNT SEED kernel|multicast|udev\n");
+			" udev FILE INDEX [KEY=VALUE]... | split FILE DIR KIND | hostile FILE COUNT SEED kernel|multicast|udev\n");
 	return 2;
 }

@@ -1,0 +1,47 @@
+#ifndef _SEATD_NS_SEATS_H
+#define _SEATD_NS_SEATS_H
+
+#include "config.h"
+#include "devtable.h"
+#include "log.h"
+#include "state.h"
+
+/*
+ * The assignment engine: the seat of each device, from the runtime decisions (state), the
+ * configuration's rules and the host's ID_SEAT, and the list of seats with their containers.
+ */
+
+struct seats {
+	const struct config *config;
+	const struct state *state;
+	struct log_ratelimit conflict_log;
+};
+
+/* The seat of dev (a devtable_seat_fn). */
+const char *seats_resolve(void *data, struct devtable *table, const struct device *dev);
+
+/* The subject the rules look at for dev: its card for sound nodes and render nodes. */
+void seats_subject(struct devtable *table, const struct device *dev,
+	struct policy_subject *subject, char *buf, size_t size);
+
+enum seat_origin {
+	SEAT_BUILTIN, /* seat0 */
+	SEAT_CONFIG,
+	SEAT_RUNTIME,
+	SEAT_UDEV,    /* named by the host's udev rules, or a device is on it */
+};
+
+const char *seat_origin_name(enum seat_origin origin);
+
+/* Whether a seat of that name exists; sets *origin. */
+bool seats_find(const struct seats *seats, struct devtable *table, const char *name,
+	enum seat_origin *origin);
+
+/* The container a seat is attached to, or NULL. */
+const char *seats_container(const struct seats *seats, const char *name);
+
+/* Calls fn for every seat, each once: seat0, the configured, the created, the others seen. */
+void seats_for_each(const struct seats *seats, struct devtable *table,
+	void (*fn)(void *data, const char *name, enum seat_origin origin), void *data);
+
+#endif
