@@ -15,8 +15,10 @@ struct parse_state {
 	const char *path;
 	FILE *file;
 	int line;
-	char section[300];            /* the section the previous key was in */
+	enum { SECTION_NONE, SECTION_DAEMON, SECTION_SEAT, SECTION_BAD } section;
 	struct seat_settings *seat;   /* the seat of the current section, if it is one */
+	char *buf;                    /* the whole current line, whatever its length */
+	size_t cap;
 };
 
 static void add_error(struct config *config, const char *fmt, ...)
@@ -54,16 +56,6 @@ int config_source_parse(const char *name, enum config_source *source) {
 	}
 	errno = EINVAL;
 	return -1;
-}
-
-/* inih reads line by line through this, which lets the handler know its line number. */
-static char *read_line(char *str, int num, void *stream) {
-	struct parse_state *state = stream;
-	char *line = fgets(str, num, state->file);
-	if (line != NULL) {
-		state->line++;
-	}
-	return line;
 }
 
 static int parse_bool(const char *value, bool *out) {
@@ -144,6 +136,61 @@ static struct seat_settings *begin_seat(struct parse_state *state, const char *n
 	return seat;
 }
 
+static void begin_section(struct parse_state *state, const char *name) {
+	if (strncmp(name, SEAT_SECTION, strlen(SEAT_SECTION)) == 0) {
+		state->section = SECTION_SEAT;
+		state->seat = begin_seat(state, name + strlen(SEAT_SECTION));
+	} else if (strcmp(name, "daemon") == 0) {
+		state->section = SECTION_DAEMON;
+	} else {
+		state->section = SECTION_BAD;
+		report(state, "unknown section [%s]", name);
+	}
+}
+
+/*
+ * inih reads line by line through this. Section headers are handled here, on the whole line:
+ * inih cuts section names at 50 characters and lines at 200, and never tells a handler of a
+ * section without keys; inih gets a placeholder instead. Every line that is not a header, a
+ * comment or KEY=VALUE is reported here too (inih reports only the first).
+ */
+static char *read_line(char *str, int num, void *stream) {
+	struct parse_state *state = stream;
+	ssize_t n = getline(&state->buf, &state->cap, state->file);
+	if (n == -1) {
+		return NULL;
+	}
+	state->line++;
+	char *l = state->buf;
+	const char *t = l + strspn(l, " \t");
+	if (*t == '[') {
+		char *close = strchr(t, ']');
+		if (close == NULL) {
+			report(state, "%s", "syntax error");
+			state->section = SECTION_BAD;
+			snprintf(str, (size_t)num, ";\n");
+			return str;
+		}
+		*close = '\0';
+		begin_section(state, t + 1);
+		snprintf(str, (size_t)num, "[s]\n");
+		return str;
+	}
+	if (n >= num) {
+		report(state, "%s", "line too long");
+		snprintf(str, (size_t)num, ";\n");
+		return str;
+	}
+	if (t == l && *t != '\0' && *t != ';' && *t != '#' && *t != '\n' && *t != '\r' &&
+		strpbrk(t, "=:") == NULL) {
+		report(state, "%s", "syntax error");
+		snprintf(str, (size_t)num, ";\n");
+		return str;
+	}
+	memcpy(str, l, (size_t)n + 1);
+	return str;
+}
+
 static void handle_seat_key(struct parse_state *state, const char *name, const char *value) {
 	struct seat_settings *seat = state->seat;
 	if (strcmp(name, "container") == 0) {
@@ -178,21 +225,20 @@ static void handle_seat_key(struct parse_state *state, const char *name, const c
 
 static int handle_entry(void *user, const char *section, const char *name, const char *value) {
 	struct parse_state *state = user;
-	bool new_section = strcmp(section, state->section) != 0;
-	snprintf(state->section, sizeof(state->section), "%s", section);
-	if (strncmp(section, SEAT_SECTION, strlen(SEAT_SECTION)) == 0) {
-		if (new_section) {
-			state->seat = begin_seat(state, section + strlen(SEAT_SECTION));
-		}
+	switch (state->section) {
+	case SECTION_NONE:
+		report(state, "key \"%s\" outside a section", name);
+		break;
+	case SECTION_DAEMON:
+		handle_daemon_key(state, name, value);
+		break;
+	case SECTION_SEAT:
 		if (state->seat != NULL) {
 			handle_seat_key(state, name, value);
 		}
-	} else if (strcmp(section, "daemon") == 0) {
-		handle_daemon_key(state, name, value);
-	} else if (section[0] == '\0') {
-		report(state, "key \"%s\" outside a section", name);
-	} else {
-		report(state, "unknown section [%s]", section);
+		break;
+	case SECTION_BAD:
+		break;
 	}
 	/* Errors are collected; returning success lets inih go on and find the others. */
 	return 1;
@@ -248,6 +294,7 @@ static int load_file(struct config *config, const char *path, bool must_exist) {
 	}
 	int r = ini_parse_stream(read_line, &state, handle_entry, &state);
 	fclose(state.file);
+	free(state.buf);
 	if (r > 0) {
 		state.line = r;
 		report(&state, "%s", "syntax error");

@@ -21,7 +21,7 @@ static const char *const rule_kind_names[] = {
 
 bool seat_name_is_valid(const char *name) {
 	size_t len = strlen(name);
-	if (strncmp(name, "seat", 4) != 0 || len > SEAT_NAME_MAX) {
+	if (strncmp(name, "seat", 4) != 0 || len == 4 || len > SEAT_NAME_MAX) {
 		return false;
 	}
 	return strspn(name + 4,
@@ -87,8 +87,9 @@ static bool glob_is_valid(const char *glob) {
 		if (*p == '\\') {
 			p++;
 		} else if (*p == '[') {
-			const char *close = strchr(p + 2, ']');
-			if (p[1] == '\0' || close == NULL) {
+			/* "[]...]" has "]" as its first member: look for the close after it */
+			const char *close = p[1] != '\0' ? strchr(p + 2, ']') : NULL;
+			if (close == NULL) {
 				return false;
 			}
 			p = close;

@@ -170,7 +170,13 @@ int state_load(struct state *state, const char *dir) {
 		/* Keep what could not be read: the next save would lose it. */
 		char kept[4096];
 		snprintf(kept, sizeof(kept), "%s.broken", state->path);
-		if (link(state->path, kept) == 0 || errno == EEXIST) {
+		int r = link(state->path, kept);
+		if (r == -1 && errno == EEXIST) {
+			/* the newest unreadable state is the one worth keeping */
+			unlink(kept);
+			r = link(state->path, kept);
+		}
+		if (r == 0) {
 			log_errorf("kept the unreadable state as %s", kept);
 		}
 	}

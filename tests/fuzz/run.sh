@@ -1,6 +1,7 @@
 #!/bin/bash
-# run.sh FUZZER SECONDS: runs a libFuzzer target briefly, seeded with real messages, and keeps
-# nothing behind. A crash fails the test and prints the input that caused it.
+# run.sh FUZZER SECONDS [SEEDS]: runs a libFuzzer target briefly, seeded with the files in SEEDS
+# or else with real messages from the recording, and keeps nothing behind. A crash fails the
+# test and prints the input that caused it.
 set -euo pipefail
 fuzzer=$1
 seconds=$2
@@ -8,9 +9,14 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/seatd-ns-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir "$work/corpus" "$work/artifacts"
 
-# Seeds: every recorded kernel event, and udev and control messages made from them.
-tar -xzf "$SEATD_NS_FIXTURES/lab-2seat.tgz" -C "$work" uevents.bin
-"$UEVENT_INJECT" split "$work/uevents.bin" "$work/corpus" "$(basename "$fuzzer")"
+# Seeds are copied: libFuzzer writes what it finds into its corpus directory.
+if [ -n "${3:-}" ]; then
+	cp "$3"/* "$work/corpus/"
+else
+	# every recorded kernel event, and udev and control messages made from them
+	tar -xzf "$SEATD_NS_FIXTURES/lab-2seat.tgz" -C "$work" uevents.bin
+	"$UEVENT_INJECT" split "$work/uevents.bin" "$work/corpus" "$(basename "$fuzzer")"
+fi
 
 if ! "$fuzzer" -max_total_time="$seconds" -max_len=20000 -timeout=10 -rss_limit_mb=2048 \
 	-artifact_prefix="$work/artifacts/" -print_final_stats=1 "$work/corpus" \

@@ -71,7 +71,7 @@ if "$SEATD_NS" --config "$work/broken.conf" --check-config 2>"$work/err"; then
 	fail "a broken config was accepted"
 fi
 for expected in ":2: source must be auto, kernel or udev" ':3: unknown key "bogus"' \
-	":5: unknown section [seats]" ":6: unknown section [seats]" ":7: syntax error"; do
+	":4: unknown section [seats]" ":7: syntax error"; do
 	grep -qF "broken.conf$expected" "$work/err" || fail "no '$expected' in: $(cat "$work/err")"
 done
 "$SEATD_NS" --config "$work/d/seats.conf" --check-config >/dev/null || fail "good config refused"
