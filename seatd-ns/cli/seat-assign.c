@@ -32,6 +32,8 @@ static void usage(FILE *out) {
 		"  attach SEAT CONTAINER   give a seat to a desktop container\n"
 		"  detach SEAT             take a seat from its container\n"
 		"  reload                  read the configuration again\n"
+		"  register NAME PID       register a desktop container by its init's pid\n"
+		"  unregister NAME         forget a container and take its devices back\n"
 		"\n"
 		"  --socket PATH  control socket (default " CONTROL_DEFAULT_SOCKET ")\n"
 		"  --json         machine-readable output (monitor: one object per line)\n");
@@ -394,6 +396,8 @@ static const struct command commands[] = {
 	{"attach", 2, {"seat", "container"}, print_done},
 	{"detach", 1, {"seat"}, print_done},
 	{"reload", 0, {NULL}, print_done},
+	{"register", 2, {"name", "pid"}, print_done},
+	{"unregister", 1, {"name"}, print_done},
 };
 
 int main(int argc, char *argv[]) {

@@ -1,3 +1,4 @@
+#include <stdlib.h>
 #include <string.h>
 
 #include "device.h"
@@ -99,4 +100,43 @@ enum device_kind device_kind_from_input_class(uint32_t c) {
 		return DEVICE_KIND_SWITCH;
 	}
 	return DEVICE_KIND_INPUT_OTHER;
+}
+
+void device_free(struct device *dev) {
+	if (dev == NULL) {
+		return;
+	}
+	free(dev->devpath);
+	free(dev->subsystem);
+	free(dev->devname);
+	free(dev->id_path);
+	free(dev->udev_seat);
+	free(dev->seat);
+	free(dev);
+}
+
+static bool copy_string(char **out, const char *s) {
+	*out = s != NULL ? strdup(s) : NULL;
+	return s == NULL || *out != NULL;
+}
+
+struct device *device_clone(const struct device *dev) {
+	struct device *copy = malloc(sizeof(*copy));
+	if (copy == NULL) {
+		return NULL;
+	}
+	*copy = *dev;
+	copy->entry = (struct hashmap_entry){0};
+	/* Every field is copied (or NULL) before device_free may look at any. */
+	bool ok = copy_string(&copy->devpath, dev->devpath);
+	ok = copy_string(&copy->subsystem, dev->subsystem) && ok;
+	ok = copy_string(&copy->devname, dev->devname) && ok;
+	ok = copy_string(&copy->id_path, dev->id_path) && ok;
+	ok = copy_string(&copy->udev_seat, dev->udev_seat) && ok;
+	ok = copy_string(&copy->seat, dev->seat) && ok;
+	if (!ok) {
+		device_free(copy);
+		return NULL;
+	}
+	return copy;
 }

@@ -37,16 +37,6 @@ void devtable_init(struct devtable *table, int sysfs_fd, devtable_notify_fn noti
 	table->seat_data = NULL;
 }
 
-static void device_free(struct device *dev) {
-	free(dev->devpath);
-	free(dev->subsystem);
-	free(dev->devname);
-	free(dev->id_path);
-	free(dev->udev_seat);
-	free(dev->seat);
-	free(dev);
-}
-
 static void input_parent_free(struct input_parent *parent) {
 	free(parent->devpath);
 	free(parent);

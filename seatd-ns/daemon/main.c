@@ -197,6 +197,10 @@ static void device_changed(void *data, enum device_change change, const struct d
 		device_kind_name(dev->kind), dev->seat, dev->devname ? dev->devname : "-",
 		dev->id_path ? dev->id_path : "-");
 	seatd_ns_device_changed(data, change, dev);
+	struct seatd_ns *daemon = data;
+	if (daemon->desktops.daemon != NULL) {
+		desktops_device_changed(&daemon->desktops, change, dev);
+	}
 }
 
 int seatd_ns_reload(struct seatd_ns *daemon, char **errors) {
@@ -215,6 +219,7 @@ int seatd_ns_reload(struct seatd_ns *daemon, char **errors) {
 	config_finish(&daemon->config);
 	daemon->config = fresh;
 	int moved = devtable_reseat(&daemon->devices);
+	desktops_sync(&daemon->desktops);
 	log_infof("configuration reloaded from %s; %d devices changed seat", daemon->config_path,
 		moved);
 	return 0;
@@ -270,6 +275,11 @@ int main(int argc, char *argv[]) {
 	if (make_dir(opts.run_dir, 0755) == -1 || make_dir(opts.state_dir, 0700) == -1) {
 		goto out;
 	}
+	if (desktops_init(&daemon.desktops, &daemon, opts.run_dir) == -1) {
+		log_errorf("cannot mount the node directory in %s: %s", opts.run_dir,
+			strerror(errno));
+		goto out;
+	}
 	if (state_load(&daemon.state, opts.state_dir) == -1) {
 		log_errorf("cannot read the state in %s: %s", opts.state_dir, strerror(errno));
 		goto out;
@@ -321,6 +331,9 @@ int main(int argc, char *argv[]) {
 	}
 
 out:
+	if (daemon.desktops.daemon != NULL) {
+		desktops_finish(&daemon.desktops);
+	}
 	control_server_finish(&daemon.control);
 	event_source_close(&daemon.events);
 	if (signal_fd != -1) {

@@ -362,6 +362,7 @@ static int attach(struct seatd_ns *daemon, struct control_client *client, const 
 	free(undo.container);
 	log_infof("%s", message);
 	broadcast_attachment(daemon, seat);
+	desktops_sync(&daemon->desktops);
 	return send_done(client, message);
 }
 
@@ -375,6 +376,46 @@ static int reload(struct seatd_ns *daemon, struct control_client *client) {
 		return send_error(client, message);
 	}
 	return send_done(client, "configuration reloaded");
+}
+
+static int register_container(struct seatd_ns *daemon, struct control_client *client,
+	const char *name, const char *pid_text) {
+	char message[512];
+	if (name == NULL || pid_text == NULL) {
+		return send_error(client, "usage: register NAME --pid PID");
+	}
+	char *end;
+	long pid = strtol(pid_text, &end, 10);
+	if (!container_name_is_valid(name)) {
+		return send_error(client, "invalid container name: letters, digits, _, . or -, "
+					  "at most 64 characters");
+	}
+	if (*pid_text == '\0' || *end != '\0' || pid <= 1 || pid > 4194304) {
+		return send_error(client, "invalid pid");
+	}
+	const char *warning;
+	if (desktops_register(&daemon->desktops, name, (pid_t)pid, &warning) == -1) {
+		snprintf(message, sizeof(message), "cannot register %s: %s", name,
+			errno == EEXIST ? "a container of that name is registered" : strerror(errno));
+		return send_error(client, message);
+	}
+	snprintf(message, sizeof(message), "%s registered%s%s", name, warning ? "; warning: " : "",
+		warning ? warning : "");
+	return send_done(client, message);
+}
+
+static int unregister_container(struct seatd_ns *daemon, struct control_client *client,
+	const char *name) {
+	char message[512];
+	if (name == NULL) {
+		return send_error(client, "usage: unregister NAME");
+	}
+	if (desktops_unregister(&daemon->desktops, name) == -1) {
+		snprintf(message, sizeof(message), "%.64s is not registered", name);
+		return send_error(client, message);
+	}
+	snprintf(message, sizeof(message), "%s unregistered", name);
+	return send_done(client, message);
 }
 
 int seatd_ns_handle_request(void *data, struct control_client *client,
@@ -407,6 +448,13 @@ int seatd_ns_handle_request(void *data, struct control_client *client,
 	}
 	if (strcmp(verb, "reload") == 0) {
 		return reload(daemon, client);
+	}
+	if (strcmp(verb, "register") == 0) {
+		return register_container(daemon, client, control_record_get(request, "name"),
+			control_record_get(request, "pid"));
+	}
+	if (strcmp(verb, "unregister") == 0) {
+		return unregister_container(daemon, client, control_record_get(request, "name"));
 	}
 	char message[128];
 	snprintf(message, sizeof(message), "unknown request \"%.64s\"", verb);

@@ -49,6 +49,10 @@ struct device {
 
 const char *device_kind_name(enum device_kind kind);
 
+/* A copy that owns its strings (a record of what was given to a container); NULL, ENOMEM. */
+struct device *device_clone(const struct device *dev);
+void device_free(struct device *dev);
+
 /* The last component of the devpath ("event1"). */
 const char *device_sysname(const struct device *dev);
 

@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "control_server.h"
+#include "desktops.h"
 #include "devtable.h"
 #include "event_source.h"
 #include "poller.h"
@@ -20,6 +21,7 @@ struct seatd_ns {
 	struct config config;
 	struct state state;
 	struct seats seats;
+	struct desktops desktops;
 	const char *config_path;
 	bool config_given;
 	const char *sysfs_root;

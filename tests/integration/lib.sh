@@ -52,6 +52,9 @@ cleanup() {
 			[ -f "$log" ] && { echo "--- $log" >&2; tail -n 40 "$log" >&2; }
 		done
 	fi
+	# Mounts a killed daemon left (its node tmpfs), deepest first.
+	awk -v w="${work:-/nonexistent}/" 'index($5, w) == 1 { print $5 }' /proc/self/mountinfo |
+		sort -r | while read -r m; do umount -l "$m"; done
 	[ -n "${work:-}" ] && rm -rf "$work"
 	exit $status
 }

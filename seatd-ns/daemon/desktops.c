@@ -1,0 +1,261 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "desktops.h"
+#include "log.h"
+#include "seatd_ns.h"
+
+int desktops_init(struct desktops *desktops, struct seatd_ns *daemon, const char *run_dir) {
+	hashmap_init(&desktops->by_name);
+	hashmap_init(&desktops->grants);
+	desktops->daemon = daemon;
+	return nodes_init(&desktops->nodes, run_dir);
+}
+
+struct desktop *desktops_find(struct desktops *desktops, const char *name) {
+	struct hashmap_entry *e = hashmap_get(&desktops->by_name, name);
+	return e ? hashmap_container_of(e, struct desktop, entry) : NULL;
+}
+
+static struct grant *find_grant(struct desktops *desktops, const char *devpath) {
+	struct hashmap_entry *e = hashmap_get(&desktops->grants, devpath);
+	return e ? hashmap_container_of(e, struct grant, entry) : NULL;
+}
+
+/* The desktop that should have dev now: the registered container its seat is attached to. */
+static struct desktop *owner_of(struct desktops *desktops, const struct device *dev) {
+	struct seatd_ns *daemon = desktops->daemon;
+	const char *container = seats_container(&daemon->seats, dev->seat);
+	if (container == NULL) {
+		return NULL;
+	}
+	struct desktop *d = desktops_find(desktops, container);
+	if (d != NULL && dev->kind == DEVICE_KIND_HIDRAW) {
+		/* hidraw bypasses the input stack: only where the seat asks for it */
+		const struct seat_settings *s = config_find_seat(&daemon->config, dev->seat);
+		if (s == NULL || !s->hidraw) {
+			return NULL;
+		}
+	}
+	return d;
+}
+
+/* node, database entry, event: a consumer that hears the event finds everything in place. */
+static void give(struct desktops *desktops, struct desktop *d, const struct device *dev) {
+	struct device_view view;
+	struct grant *g = calloc(1, sizeof(*g));
+	if (g == NULL || (g->device = device_clone(dev)) == NULL) {
+		free(g);
+		return;
+	}
+	g->desktop = d;
+	if (dev->devname != NULL && dev->has_devnum &&
+		nodes_create(&desktops->nodes, &d->container, dev) == -1) {
+		log_errorf("%s: cannot make the node of %s: %s; not given", d->container.name,
+			dev->devpath, strerror(errno));
+		goto fail;
+	}
+	if (device_view_build(&view, dev, "add", ++d->forwarder.seqnum) == -1 ||
+		forward_db_write(&d->container, &view) == -1) {
+		log_errorf("%s: cannot write the udev database entry of %s: %s",
+			d->container.name, dev->devpath, strerror(errno));
+	}
+	if (hashmap_put(&desktops->grants, &g->entry, g->device->devpath) == -1) {
+		goto fail;
+	}
+	d->n_given++;
+	if (forward_send(&d->forwarder, &d->container, &view) == -1) {
+		log_warnf("%s: cannot announce %s: %s", d->container.name, dev->devpath,
+			strerror(errno));
+	}
+	log_debugf("%s: given %s", d->container.name, dev->devpath);
+	return;
+
+fail:
+	device_free(g->device);
+	free(g);
+}
+
+/* event, database entry, node: the reverse of give. */
+static void take_back(struct desktops *desktops, struct grant *g, bool container_alive) {
+	struct desktop *d = g->desktop;
+	const struct device *dev = g->device;
+	if (container_alive) {
+		struct device_view view;
+		if (device_view_build(&view, dev, "remove", ++d->forwarder.seqnum) == 0) {
+			forward_send(&d->forwarder, &d->container, &view);
+			forward_db_remove(&d->container, &view);
+		}
+		if (dev->devname != NULL && dev->has_devnum &&
+			nodes_remove(&desktops->nodes, &d->container, dev) == -1) {
+			log_warnf("%s: cannot remove the node of %s: %s", d->container.name,
+				dev->devpath, strerror(errno));
+		}
+	}
+	hashmap_remove(&desktops->grants, &g->entry);
+	d->n_given--;
+	log_debugf("%s: took back %s", d->container.name, dev->devpath);
+	device_free(g->device);
+	free(g);
+}
+
+void desktops_device_changed(struct desktops *desktops, enum device_change change,
+	const struct device *dev) {
+	struct grant *g = find_grant(desktops, dev->devpath);
+	struct desktop *owner = change == DEVICE_REMOVED ? NULL : owner_of(desktops, dev);
+	if (g != NULL && g->desktop != owner) {
+		take_back(desktops, g, true);
+		g = NULL;
+	}
+	if (owner == NULL) {
+		return;
+	}
+	if (g == NULL) {
+		give(desktops, owner, dev);
+		return;
+	}
+	/* Still the owner's: keep the record current and pass the change on. */
+	struct device *fresh = device_clone(dev);
+	if (fresh != NULL) {
+		hashmap_remove(&desktops->grants, &g->entry);
+		device_free(g->device);
+		g->device = fresh;
+		hashmap_put(&desktops->grants, &g->entry, fresh->devpath);
+	}
+	struct device_view view;
+	if (device_view_build(&view, dev, "change", ++owner->forwarder.seqnum) == -1 ||
+		forward_db_write(&owner->container, &view) == -1 ||
+		forward_send(&owner->forwarder, &owner->container, &view) == -1) {
+		log_warnf("%s: cannot pass on the change of %s: %s", owner->container.name,
+			dev->devpath, strerror(errno));
+	}
+}
+
+void desktops_sync(struct desktops *desktops) {
+	struct devtable *table = &desktops->daemon->devices;
+	/* Take back what no longer belongs, then give what is missing. */
+	struct hashmap_entry *e = hashmap_first(&desktops->grants);
+	while (e != NULL) {
+		struct hashmap_entry *next = hashmap_next(&desktops->grants, e);
+		struct grant *g = hashmap_container_of(e, struct grant, entry);
+		struct device *dev = devtable_find(table, g->device->devpath);
+		if (dev == NULL || owner_of(desktops, dev) != g->desktop) {
+			take_back(desktops, g, true);
+		}
+		e = next;
+	}
+	/*
+	 * In devpath order, parents first; sound cards last, as udev announces them ready only
+	 * once their nodes exist (PulseAudio and PipeWire look for the nodes on the card's event).
+	 */
+	size_t n;
+	const struct device **list = devtable_list(table, &n);
+	if (list == NULL) {
+		log_error("out of memory while giving devices to containers");
+		return;
+	}
+	for (int cards = 0; cards < 2; cards++) {
+		for (size_t i = 0; i < n; i++) {
+			const struct device *dev = list[i];
+			struct desktop *owner = owner_of(desktops, dev);
+			if ((dev->kind == DEVICE_KIND_SOUND_CARD) == (cards == 1) && owner != NULL &&
+				find_grant(desktops, dev->devpath) == NULL) {
+				give(desktops, owner, dev);
+			}
+		}
+	}
+	free(list);
+}
+
+static void desktop_destroy(struct desktops *desktops, struct desktop *d, bool alive) {
+	struct hashmap_entry *e = hashmap_first(&desktops->grants);
+	while (e != NULL) {
+		struct hashmap_entry *next = hashmap_next(&desktops->grants, e);
+		struct grant *g = hashmap_container_of(e, struct grant, entry);
+		if (g->desktop == d) {
+			take_back(desktops, g, alive);
+		}
+		e = next;
+	}
+	poller_remove(&desktops->daemon->poller, &d->exit_source);
+	hashmap_remove(&desktops->by_name, &d->entry);
+	nodes_forget(&desktops->nodes, d->container.name);
+	forwarder_close(&d->forwarder);
+	container_close(&d->container);
+	free(d);
+}
+
+/* The container's init exited: forget it, touching nothing inside. */
+static int container_exited(int fd, uint32_t events, void *data) {
+	struct desktop *d = data;
+	log_infof("container %s exited; unregistered", d->container.name);
+	desktop_destroy(d->desktops, d, false);
+	return 0;
+}
+
+int desktops_register(struct desktops *desktops, const char *name, pid_t pid,
+	const char **warning) {
+	*warning = NULL;
+	if (desktops_find(desktops, name) != NULL) {
+		errno = EEXIST;
+		return -1;
+	}
+	struct desktop *d = calloc(1, sizeof(*d));
+	if (d == NULL) {
+		return -1;
+	}
+	d->desktops = desktops;
+	d->forwarder.fd = -1;
+	if (container_open(&d->container, name, pid) == -1) {
+		free(d);
+		return -1;
+	}
+	if (forward_prepare(&d->container) == -1) {
+		log_warnf("container %s: cannot create /run/udev/control: %s", name,
+			strerror(errno));
+	}
+	if (forwarder_open(&d->forwarder, &d->container) == -1 ||
+		poller_add(&desktops->daemon->poller, &d->exit_source, d->container.pidfd, EPOLLIN,
+			container_exited, d) == -1 ||
+		hashmap_put(&desktops->by_name, &d->entry, d->container.name) == -1) {
+		int saved = errno;
+		poller_remove(&desktops->daemon->poller, &d->exit_source);
+		forwarder_close(&d->forwarder);
+		container_close(&d->container);
+		free(d);
+		errno = saved;
+		return -1;
+	}
+	if (!d->container.own_userns) {
+		*warning = "its network namespace belongs to the host's user namespace, so the "
+			   "kernel sends it every host uevent; give it a user namespace of its own";
+		log_warnf("container %s: %s", name, *warning);
+	}
+	log_infof("container %s registered (pid %d)", name, (int)pid);
+	desktops_sync(desktops);
+	return 0;
+}
+
+int desktops_unregister(struct desktops *desktops, const char *name) {
+	struct desktop *d = desktops_find(desktops, name);
+	if (d == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	desktop_destroy(desktops, d, true);
+	log_infof("container %s unregistered", name);
+	return 0;
+}
+
+void desktops_finish(struct desktops *desktops) {
+	while (hashmap_first(&desktops->by_name) != NULL) {
+		struct desktop *d = hashmap_container_of(hashmap_first(&desktops->by_name),
+			struct desktop, entry);
+		desktop_destroy(desktops, d, true);
+	}
+	hashmap_finish(&desktops->by_name);
+	hashmap_finish(&desktops->grants);
+	nodes_finish(&desktops->nodes);
+}

@@ -1,0 +1,292 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "container_fs.h"
+#include "log.h"
+#include "nodes.h"
+
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+
+int nodes_init(struct nodes *nodes, const char *run_dir) {
+	nodes->mounted = false;
+	if (asprintf(&nodes->dir, "%s/nodes", run_dir) == -1) {
+		nodes->dir = NULL;
+		return -1;
+	}
+	if (mkdir(nodes->dir, 0711) == -1 && errno != EEXIST) {
+		return -1;
+	}
+	/* After a crash the tmpfs is still there, and containers may use its nodes: keep it. */
+	struct stat dir, parent;
+	char up[4096];
+	snprintf(up, sizeof(up), "%s/..", nodes->dir);
+	if (stat(nodes->dir, &dir) == 0 && stat(up, &parent) == 0 && dir.st_dev != parent.st_dev) {
+		nodes->mounted = true;
+		return 0;
+	}
+	/* Not nodev: the nodes made here must open in the containers they are mounted in. */
+	if (mount("seatd-ns-nodes", nodes->dir, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0711") ==
+		-1) {
+		return -1;
+	}
+	nodes->mounted = true;
+	return 0;
+}
+
+void nodes_finish(struct nodes *nodes) {
+	if (nodes->mounted) {
+		umount2(nodes->dir, MNT_DETACH);
+		nodes->mounted = false;
+	}
+	free(nodes->dir);
+	nodes->dir = NULL;
+}
+
+/* The group id (inside the container) of name in its /etc/group, or -1. */
+static long container_group(const struct container *c, const char *name) {
+	int etc = container_fs_open_dir(c, "etc", false, 0);
+	if (etc == -1) {
+		return -1;
+	}
+	struct open_how how = {.flags = O_RDONLY | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+	int fd = (int)syscall(SYS_openat2, etc, "group", &how, sizeof(how));
+	close(etc);
+	FILE *f = fd != -1 ? fdopen(fd, "re") : NULL;
+	if (f == NULL) {
+		if (fd != -1) {
+			close(fd);
+		}
+		return -1;
+	}
+	char line[1024];
+	long gid = -1;
+	size_t n = strlen(name);
+	while (gid == -1 && fgets(line, sizeof(line), f) != NULL) {
+		char *colon = strchr(line + n + 1, ':');
+		if (strncmp(line, name, n) == 0 && line[n] == ':' && colon != NULL) {
+			gid = strtol(colon + 1, NULL, 10);
+		}
+	}
+	fclose(f);
+	return gid;
+}
+
+static const char *group_for(const struct device *dev) {
+	switch (dev->kind) {
+	case DEVICE_KIND_DRM_CARD:
+		return "video";
+	case DEVICE_KIND_DRM_RENDER:
+		return "render";
+	case DEVICE_KIND_HIDRAW:
+		return NULL;
+	default:
+		return strcmp(dev->subsystem, "sound") == 0 ? "audio" : "input";
+	}
+}
+
+/* Host ids the node belongs to: the container's root, and its group for the kind. */
+static void node_owner(const struct container *c, const struct device *dev, uid_t *uid,
+	gid_t *gid) {
+	*uid = c->root_uid;
+	*gid = c->root_gid;
+	const char *group = group_for(dev);
+	long inside = group != NULL ? container_group(c, group) : -1;
+	gid_t host;
+	if (inside >= 0 && container_gid_to_host(c, (gid_t)inside, &host) == 0) {
+		*gid = host;
+	}
+}
+
+/* Splits "input/event5" into the directory "dev/input" and the name "event5". */
+static int split_devname(const struct device *dev, char *dir, size_t size, const char **name) {
+	if (dev->devname == NULL || !dev->has_devnum) {
+		errno = EINVAL;
+		return -1;
+	}
+	const char *slash = strrchr(dev->devname, '/');
+	*name = slash ? slash + 1 : dev->devname;
+	snprintf(dir, size, "dev/%.*s", slash ? (int)(slash - dev->devname) : 0, dev->devname);
+	return 0;
+}
+
+struct mknod_args {
+	int dir_fd;
+	const char *name;
+	dev_t devnum;
+};
+
+static int do_mknod(void *data) {
+	struct mknod_args *a = data;
+	unlinkat(a->dir_fd, a->name, 0);
+	return mknodat(a->dir_fd, a->name, S_IFCHR | 0660, a->devnum);
+}
+
+/* The host file a node of an unprivileged container lives in: nodes/NAME/c13:69. */
+static void host_node_path(const struct nodes *nodes, const char *container,
+	const struct device *dev, char *out, size_t size) {
+	snprintf(out, size, "%s/%s/c%u:%u", nodes->dir, container, dev->major, dev->minor);
+}
+
+/* In a child that joined the container's mount namespace: mount tree_fd at dir_fd/name. */
+static int move_mount_in(const struct container *c, int tree_fd, int dir_fd, const char *name) {
+	pid_t pid = fork();
+	if (pid == -1) {
+		return -1;
+	}
+	if (pid == 0) {
+		if (setns(c->mnt_fd, CLONE_NEWNS) == -1 ||
+			syscall(SYS_move_mount, tree_fd, "", dir_fd, name, MOVE_MOUNT_F_EMPTY_PATH) ==
+				-1) {
+			_exit(errno);
+		}
+		_exit(0);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) == -1) {
+		if (errno != EINTR) {
+			return -1;
+		}
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		errno = WIFEXITED(status) ? WEXITSTATUS(status) : EIO;
+		return -1;
+	}
+	return 0;
+}
+
+static int umount_in(const struct container *c, int dir_fd, const char *name) {
+	pid_t pid = fork();
+	if (pid == -1) {
+		return -1;
+	}
+	if (pid == 0) {
+		if (setns(c->mnt_fd, CLONE_NEWNS) == -1 || fchdir(dir_fd) == -1 ||
+			(umount2(name, MNT_DETACH | UMOUNT_NOFOLLOW) == -1 && errno != EINVAL)) {
+			_exit(errno);
+		}
+		_exit(0);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) == -1) {
+		if (errno != EINTR) {
+			return -1;
+		}
+	}
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static int bind_node(struct nodes *nodes, const struct container *c, const struct device *dev,
+	int dir_fd, const char *name, uid_t uid, gid_t gid) {
+	char path[4096], dir[4096];
+	host_node_path(nodes, c->name, dev, path, sizeof(path));
+	snprintf(dir, sizeof(dir), "%s/%s", nodes->dir, c->name);
+	if ((mkdir(dir, 0711) == -1 && errno != EEXIST)) {
+		return -1;
+	}
+	unlink(path);
+	if (mknod(path, S_IFCHR | 0660, makedev(dev->major, dev->minor)) == -1 ||
+		chown(path, uid, gid) == -1 || chmod(path, 0660) == -1) {
+		return -1;
+	}
+	int tree_fd = (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree_fd == -1) {
+		return -1;
+	}
+	/* A mount point: an empty file of the container's root. A repeated add remounts. */
+	umount_in(c, dir_fd, name);
+	int r = container_fs_write_file(c, dir_fd, name, "", 0, 0600);
+	if (r == 0) {
+		r = move_mount_in(c, tree_fd, dir_fd, name);
+	}
+	int saved = errno;
+	close(tree_fd);
+	errno = saved;
+	return r;
+}
+
+int nodes_create(struct nodes *nodes, const struct container *c, const struct device *dev) {
+	char dir_path[600];
+	const char *name;
+	if (split_devname(dev, dir_path, sizeof(dir_path), &name) == -1) {
+		return -1;
+	}
+	int dir_fd = container_fs_open_dir(c, dir_path, true, 0755);
+	if (dir_fd == -1) {
+		return -1;
+	}
+	uid_t uid;
+	gid_t gid;
+	node_owner(c, dev, &uid, &gid);
+	int r;
+	if (!c->own_userns) {
+		struct mknod_args args = {dir_fd, name, makedev(dev->major, dev->minor)};
+		r = container_fs_as_root(c, do_mknod, &args);
+		if (r == 0) {
+			r = fchownat(dir_fd, name, uid, gid, AT_SYMLINK_NOFOLLOW);
+		}
+	} else {
+		r = bind_node(nodes, c, dev, dir_fd, name, uid, gid);
+	}
+	int saved = errno;
+	close(dir_fd);
+	errno = saved;
+	return r;
+}
+
+int nodes_remove(struct nodes *nodes, const struct container *c, const struct device *dev) {
+	char dir_path[600], path[4096];
+	const char *name;
+	if (split_devname(dev, dir_path, sizeof(dir_path), &name) == -1) {
+		return -1;
+	}
+	int dir_fd = container_fs_open_dir(c, dir_path, false, 0);
+	int r = 0;
+	if (dir_fd != -1) {
+		if (c->own_userns) {
+			r = umount_in(c, dir_fd, name);
+		}
+		r |= container_fs_unlink(c, dir_fd, name);
+		close(dir_fd);
+	}
+	if (c->own_userns) {
+		host_node_path(nodes, c->name, dev, path, sizeof(path));
+		unlink(path);
+	}
+	return r == 0 ? 0 : -1;
+}
+
+void nodes_forget(struct nodes *nodes, const char *container) {
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s/%s", nodes->dir, container);
+	DIR *d = opendir(dir);
+	if (d == NULL) {
+		return;
+	}
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] != '.') {
+			unlinkat(dirfd(d), e->d_name, 0);
+		}
+	}
+	closedir(d);
+	rmdir(dir);
+}

@@ -1,0 +1,39 @@
+#ifndef _SEATD_NS_CONTAINER_FS_H
+#define _SEATD_NS_CONTAINER_FS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "container.h"
+
+/*
+ * Files inside a container, touched safely: every path is resolved below the container's
+ * root without following any symlink (openat2 with RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS |
+ * RESOLVE_NO_MAGICLINKS), so a link the container planted at /dev/input or /run/udev can
+ * never make the daemon write outside. Entries are created as the container's root (the
+ * mapped host ids): a tmpfs the container's user namespace mounted refuses host root's files.
+ */
+
+/*
+ * Opens directory path (relative to the container's root, such as "run/udev/data"),
+ * creating missing components with mode when create is set. Returns an fd, or -1 with errno
+ * (ELOOP: a symlink on the way; EROFS: a read-only file system).
+ */
+int container_fs_open_dir(const struct container *c, const char *path, bool create,
+	mode_t mode);
+
+/* Replaces dir_fd/name with data atomically (a temp file renamed over it). */
+int container_fs_write_file(const struct container *c, int dir_fd, const char *name,
+	const char *data, size_t len, mode_t mode);
+
+/* Removes dir_fd/name; a missing entry is not an error. */
+int container_fs_unlink(const struct container *c, int dir_fd, const char *name);
+
+/*
+ * Runs fn(data) with the file system ids of the container's root, so that what fn creates
+ * belongs to it; returns what fn returns, errno preserved.
+ */
+int container_fs_as_root(const struct container *c, int (*fn)(void *data), void *data);
+
+#endif

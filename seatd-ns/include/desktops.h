@@ -1,0 +1,65 @@
+#ifndef _SEATD_NS_DESKTOPS_H
+#define _SEATD_NS_DESKTOPS_H
+
+#include <stdbool.h>
+
+#include "container.h"
+#include "devtable.h"
+#include "forward.h"
+#include "nodes.h"
+#include "poller.h"
+
+/*
+ * Desktop containers: the registered containers and the devices each has been given. A
+ * container gets every device of the seat it is attached to, in the order node, udev
+ * database entry, event; a device leaves in the reverse order. Only the owner of a device
+ * is touched for its events, so the cost of an event does not grow with the number of
+ * containers.
+ */
+
+struct seatd_ns;
+
+struct desktop {
+	struct hashmap_entry entry; /* by container name */
+	struct container container;
+	struct forwarder forwarder;
+	struct poller_source exit_source;
+	unsigned n_given;
+	struct desktops *desktops;
+};
+
+/* A device given to a desktop, as it was given (the table may have dropped it since). */
+struct grant {
+	struct hashmap_entry entry; /* by devpath */
+	struct desktop *desktop;
+	struct device *device;
+};
+
+struct desktops {
+	struct hashmap by_name;
+	struct hashmap grants; /* every device given to any desktop, by devpath */
+	struct nodes nodes;
+	struct seatd_ns *daemon;
+};
+
+int desktops_init(struct desktops *desktops, struct seatd_ns *daemon, const char *run_dir);
+void desktops_finish(struct desktops *desktops);
+
+/*
+ * Registers a container by name and init pid. Sets *warning to a static sentence when the
+ * container's network namespace belongs to the host's user namespace (it then hears every
+ * host uevent from the kernel). Returns 0, or -1 with errno (EEXIST, ESRCH, ...).
+ */
+int desktops_register(struct desktops *desktops, const char *name, pid_t pid,
+	const char **warning);
+int desktops_unregister(struct desktops *desktops, const char *name);
+struct desktop *desktops_find(struct desktops *desktops, const char *name);
+
+/* Follows a change of the device table: gives, updates or takes back that one device. */
+void desktops_device_changed(struct desktops *desktops, enum device_change change,
+	const struct device *dev);
+
+/* Brings every desktop in line with the seats (after attach, detach, reload, register). */
+void desktops_sync(struct desktops *desktops);
+
+#endif

@@ -1,0 +1,53 @@
+#ifndef _SEATD_NS_FORWARD_H
+#define _SEATD_NS_FORWARD_H
+
+#include <stdint.h>
+
+#include "container.h"
+#include "device.h"
+#include "uevent.h"
+
+/*
+ * Telling a container about its devices (DESIGN decision 7): the device as the container's
+ * udev would describe it, written to its udev database (/run/udev/data, /run/udev/tags,
+ * /run/udev/control) and announced as a udev message on netlink group 2 from a socket that
+ * lives in the container's network namespace, with credentials that read as the container's
+ * root, so that unmodified libudev monitors inside accept it.
+ */
+
+/* The container view of a device: its udev properties and tags. */
+struct device_view {
+	struct uevent ev;             /* ACTION, DEVPATH, SUBSYSTEM, DEVNAME, ... as properties */
+	char buf[UEVENT_MAX_SIZE];    /* where the strings live */
+	const char *tags[8];
+	size_t n_tags;
+	char db_id[64];               /* "c13:65", or "+sound:card1" for devices without a node */
+};
+
+/* Builds the view of dev on seat for action ("add", "change", "remove"). */
+int device_view_build(struct device_view *view, const struct device *dev, const char *action,
+	uint64_t seqnum);
+
+struct forwarder {
+	int fd;          /* NETLINK_KOBJECT_UEVENT, in the container's network namespace */
+	uint64_t seqnum;
+};
+
+/* Makes the socket inside the container's network namespace (a setns there and back). */
+int forwarder_open(struct forwarder *f, const struct container *c);
+void forwarder_close(struct forwarder *f);
+
+/*
+ * Makes /run/udev/control in the container: libudev monitors there receive udev messages
+ * only if it exists when they start, so it is made at registration.
+ */
+int forward_prepare(const struct container *c);
+
+/* Writes or removes the udev database entry and tag files of a view in the container. */
+int forward_db_write(const struct container *c, const struct device_view *view);
+int forward_db_remove(const struct container *c, const struct device_view *view);
+
+/* Sends the view as a udev message on group 2 with the container root's credentials. */
+int forward_send(struct forwarder *f, const struct container *c, const struct device_view *view);
+
+#endif

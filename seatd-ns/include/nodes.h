@@ -1,0 +1,37 @@
+#ifndef _SEATD_NS_NODES_H
+#define _SEATD_NS_NODES_H
+
+#include "container.h"
+#include "device.h"
+
+/*
+ * Device nodes in containers (DESIGN decision 5). A container that shares the host's user
+ * namespace gets a mknod in its /dev. An unprivileged container's /dev is a tmpfs of its own
+ * user namespace, where nodes do not open: the node is made in a host directory that allows
+ * devices (a tmpfs the daemon mounts at RUN_DIR/nodes), owned by the container's mapped ids,
+ * and bind-mounted onto an empty file in the container's /dev with the new mount API, from a
+ * child that joined the container's mount namespace. Paths inside the container are
+ * resolved with container_fs, never following a link the container planted.
+ */
+
+struct nodes {
+	char *dir; /* RUN_DIR/nodes */
+	bool mounted;
+};
+
+/* Mounts the node tmpfs at run_dir/nodes (unless it is one already). */
+int nodes_init(struct nodes *nodes, const char *run_dir);
+void nodes_finish(struct nodes *nodes);
+
+/*
+ * Makes dev's node in the container, owned by root and the group that the container's
+ * /etc/group names for the kind (input, video, render, audio; root for hidraw), mode 0660.
+ * Returns 0, or -1 with errno (the container is left as it was).
+ */
+int nodes_create(struct nodes *nodes, const struct container *c, const struct device *dev);
+int nodes_remove(struct nodes *nodes, const struct container *c, const struct device *dev);
+
+/* Removes the host directory of a container's nodes (when it is gone). */
+void nodes_forget(struct nodes *nodes, const char *container);
+
+#endif
