@@ -1,0 +1,1055 @@
+#!/usr/bin/python3
+"""The seat lab: a qemu guest with real multiseat hardware running seatd-ns, and the scenario
+driver that exercises it over QMP. Standard library only.
+
+    lab.py run      --build DIR --run-dir DIR   boot, run the scenario, stop; exit 0 if all held
+    lab.py boot     --build DIR --run-dir DIR   boot and stay up until Ctrl-C (or the guest stops)
+    lab.py scenario --run-dir DIR               run the scenario against a lab that `boot` started
+    lab.py exec     --run-dir DIR -- COMMAND    run a shell command in a running lab's guest
+
+The run directory gets: console.log (the guest's serial console), qemu.log, out/ (the guest's
+/lab/out: udevd.log, seatd-ns.log, monitor.jsonl, libinput logs, marks), screens/*.png,
+results.json. The guest is reached through three unix sockets there: qmp.sock (QMP),
+cmd.sock (the command agent, tests/lab/guest/agent.sh) and events.sock (the stream of
+`seat-assign --json monitor`).
+
+Exit status: 0 all assertions held, 1 an assertion failed, 2 the lab could not be brought up.
+"""
+
+import argparse
+import base64
+import json
+import os
+import re
+import select
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+import tempfile
+import zlib
+
+LAB_DIR = os.path.dirname(os.path.abspath(__file__))
+SRC_DIR = os.path.dirname(os.path.dirname(LAB_DIR))
+STAGE2 = "/lab/src/" + os.path.relpath(os.path.join(LAB_DIR, "guest", "stage2.sh"), SRC_DIR)
+
+# The lab's fixed hardware: PCI slots and USB ports, hence the ID_PATHs udev gives them.
+XHCI_PCI = "0000:00:07.0"
+GPU_PCI = {"gpu1": "0000:00:05.0", "gpu2": "0000:00:06.0"}
+
+
+def usb_path(port):
+    """udev's ID_PATH of interface 0 of the USB device on PORT (e.g. "1.3")."""
+    return "pci-%s-usb-0:%s:1.0" % (XHCI_PCI, port)
+
+
+COLDPLUG_USB = [
+    # (qemu id, port, kinds a seat-assign device may have, what)
+    ("kbd1", "1.1", {"keyboard"}, "seat1 USB keyboard"),
+    ("mouse1", "1.2", {"pointer"}, "seat1 USB mouse"),
+    ("kbd2", "2.1", {"keyboard"}, "seat2 USB keyboard"),
+    ("tablet2", "2.2", {"pointer", "tablet"}, "seat2 USB tablet"),
+]
+PS2_KBD_PATH = "platform-i8042-serio-0"
+INPUT_CLASSES = [
+    "ID_INPUT", "ID_INPUT_KEY", "ID_INPUT_KEYBOARD", "ID_INPUT_MOUSE", "ID_INPUT_TOUCHPAD",
+    "ID_INPUT_TOUCHSCREEN", "ID_INPUT_TABLET", "ID_INPUT_TABLET_PAD", "ID_INPUT_JOYSTICK",
+    "ID_INPUT_ACCELEROMETER", "ID_INPUT_POINTINGSTICK", "ID_INPUT_SWITCH",
+]
+
+
+class LabError(Exception):
+    """The lab itself failed (boot, a channel, qemu): not an assertion about seatd-ns."""
+
+
+def log(msg):
+    print("lab: " + msg, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Channels
+
+class LineSocket:
+    """A unix stream socket read line by line, with deadlines."""
+
+    def __init__(self, path, timeout):
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.connect(path)
+                break
+            except OSError as e:
+                s.close()
+                if time.monotonic() > deadline:
+                    raise LabError("cannot connect to %s: %s" % (path, e))
+                time.sleep(0.05)
+        self.sock = s
+        self.buf = b""
+        self.path = path
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def readline(self, deadline):
+        """The next line (bytes, without the newline), or None when the deadline passes."""
+        while True:
+            i = self.buf.find(b"\n")
+            if i >= 0:
+                line, self.buf = self.buf[:i], self.buf[i + 1:]
+                return line
+            left = deadline - time.monotonic() if deadline is not None else None
+            if left is not None and left <= 0:
+                return None
+            r, _, _ = select.select([self.sock], [], [], left)
+            if not r:
+                continue
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise LabError("%s: closed by qemu" % self.path)
+            self.buf += chunk
+
+    def close(self):
+        self.sock.close()
+
+
+class QMP:
+    def __init__(self, path, timeout=20):
+        self.chan = LineSocket(path, timeout)
+        self.events = []  # (host time, event dict)
+        greeting = self._read(time.monotonic() + timeout)
+        if greeting is None or "QMP" not in greeting:
+            raise LabError("no QMP greeting")
+        self.execute("qmp_capabilities")
+
+    def _read(self, deadline):
+        while True:
+            line = self.chan.readline(deadline)
+            if line is None:
+                return None
+            msg = json.loads(line)
+            if "event" in msg:
+                self.events.append((time.time(), msg))
+                continue
+            return msg
+
+    def execute(self, name, timeout=30, check=True, **args):
+        cmd = {"execute": name}
+        if args:
+            cmd["arguments"] = args
+        self.chan.send(json.dumps(cmd).encode() + b"\n")
+        reply = self._read(time.monotonic() + timeout)
+        if reply is None:
+            raise LabError("QMP %s: no reply within %ds" % (name, timeout))
+        if "error" in reply:
+            if check:
+                raise LabError("QMP %s %s: %s" % (name, json.dumps(args), reply["error"]))
+            return reply
+        return reply.get("return")
+
+    def wait_event(self, name, pred=lambda e: True, timeout=30):
+        deadline = time.monotonic() + timeout
+        while True:
+            for i, (t, e) in enumerate(self.events):
+                if e["event"] == name and pred(e):
+                    del self.events[i]
+                    return t, e
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None, None
+            reply = self._read(time.monotonic() + min(left, 0.5))
+            if reply is not None:
+                raise LabError("QMP: unexpected reply %s" % reply)
+
+
+class Agent:
+    """The command agent in the guest (tests/lab/guest/agent.sh)."""
+
+    def __init__(self, path, timeout=20):
+        self.chan = LineSocket(path, timeout)
+        self.n = 0
+
+    def run(self, cmd, timeout=30):
+        """Runs a bash script in the guest: (exit status, stdout, stderr) as text."""
+        self.n += 1
+        ident = "%d" % self.n
+        payload = base64.b64encode(cmd.encode()).decode()
+        self.chan.send(("C %s %d %s\n" % (ident, timeout, payload)).encode())
+        deadline = time.monotonic() + timeout + 15
+        while True:
+            line = self.chan.readline(deadline)
+            if line is None:
+                raise LabError("guest command timed out (no answer in %ds): %s"
+                               % (timeout + 15, cmd))
+            parts = line.decode(errors="replace").split(" ")
+            if len(parts) >= 3 and parts[0] == "R" and parts[1] == ident:
+                out = base64.b64decode(parts[3]) if len(parts) > 3 else b""
+                err = base64.b64decode(parts[4]) if len(parts) > 4 else b""
+                return int(parts[2]), out.decode(errors="replace"), err.decode(errors="replace")
+
+    def check(self, cmd, timeout=30):
+        rc, out, err = self.run(cmd, timeout)
+        if rc != 0:
+            raise LabError("guest command failed (%d): %s\n%s%s" % (rc, cmd, out, err))
+        return out
+
+
+class EventStream:
+    """`seat-assign --json monitor` in the guest, one JSON object a line, stamped on arrival."""
+
+    def __init__(self, path, timeout=20):
+        self.chan = LineSocket(path, timeout)
+        self.lines = []  # (host time, dict or None, raw text)
+        self.cond = threading.Condition()
+        self.error = None
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def _loop(self):
+        try:
+            while True:
+                line = self.chan.readline(None)
+                t = time.time()
+                text = line.decode(errors="replace")
+                try:
+                    obj = json.loads(text)
+                except ValueError:
+                    obj = None
+                with self.cond:
+                    self.lines.append((t, obj, text))
+                    self.cond.notify_all()
+        except Exception as e:  # the socket closing ends the stream
+            with self.cond:
+                self.error = e
+                self.cond.notify_all()
+
+    def wait(self, pred, timeout, since=0):
+        """The first (time, event) from index `since` on that satisfies pred, or (None, None)."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for t, obj, _ in self.lines[since:]:
+                    if obj is not None and pred(obj):
+                        return t, obj
+                left = deadline - time.monotonic()
+                if left <= 0 or self.error is not None:
+                    return None, None
+                self.cond.wait(left)
+
+    def mark(self):
+        with self.cond:
+            return len(self.lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# The VM
+
+def load_env(run_dir, cache):
+    """What setup.sh found: the run directory's lab.env if it has one, else the cache's."""
+    path = os.path.join(run_dir, "lab.env")
+    if not os.path.exists(path):
+        path = os.path.join(cache, "lab.env")
+    env = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                k, _, v = line.strip().partition("=")
+                if k:
+                    env[k] = v
+    except OSError as e:
+        raise LabError("%s: %s (run tests/lab/setup.sh first)" % (path, e))
+    return env
+
+
+def qemu_opt(value):
+    """A value inside a qemu option list: commas are doubled."""
+    return value.replace(",", ",,")
+
+
+def qemu_argv(env, run_dir, build_dir):
+    cmdline = " ".join([
+        "console=ttyS0", "loglevel=4", "panic=-1", "rdinit=/init", "mitigations=off",
+        "lab.init=" + STAGE2,
+    ])
+    argv = [
+        "qemu-system-x86_64", "-machine", "pc",
+        "-accel", os.environ.get("LAB_ACCEL", "tcg,thread=multi"),
+        "-m", "2048", "-smp", "2", "-nodefaults", "-no-reboot", "-display", "none",
+        "-name", "seat-lab", "-pidfile", os.path.join(run_dir, "qemu.pid"),
+        "-kernel", env["LAB_KERNEL"], "-initrd", env["LAB_INITRD"], "-append", cmdline,
+        "-chardev", "file,id=ser0,path=" + qemu_opt(os.path.join(run_dir, "console.log")),
+        "-serial", "chardev:ser0",
+        "-qmp", "unix:%s,server=on,wait=off" % qemu_opt(os.path.join(run_dir, "qmp.sock")),
+        "-audiodev", "none,id=snd0",
+        # Two seats' GPUs, then the USB tree: a hub per seat.
+        "-device", "virtio-gpu-pci,id=gpu1,addr=0x5",
+        "-device", "virtio-gpu-pci,id=gpu2,addr=0x6",
+        "-device", "qemu-xhci,id=xhci,addr=0x7",
+        "-device", "usb-hub,id=hub1,bus=xhci.0,port=1",
+        "-device", "usb-hub,id=hub2,bus=xhci.0,port=2",
+        "-device", "usb-kbd,id=kbd1,bus=xhci.0,port=1.1,display=gpu1",
+        "-device", "usb-mouse,id=mouse1,bus=xhci.0,port=1.2",
+        "-device", "usb-kbd,id=kbd2,bus=xhci.0,port=2.1,display=gpu2",
+        "-device", "usb-tablet,id=tablet2,bus=xhci.0,port=2.2,display=gpu2",
+        "-device", "usb-audio,id=audio2,bus=xhci.0,port=2.3,audiodev=snd0",
+    ]
+    shares = [
+        ("usr", "/usr", True, 0x10),
+        ("etc", "/etc", True, 0x11),
+        ("src", SRC_DIR, True, 0x12),
+        ("build", build_dir, True, 0x13),
+        ("out", os.path.join(run_dir, "out"), False, 0x14),
+    ]
+    for tag, path, ro, addr in shares:
+        argv += [
+            "-fsdev", "local,id=fs_%s,path=%s,security_model=none%s"
+            % (tag, qemu_opt(path), ",readonly=on" if ro else ""),
+            "-device", "virtio-9p-pci,fsdev=fs_%s,mount_tag=%s,addr=0x%x" % (tag, tag, addr),
+        ]
+    argv += ["-device", "virtio-serial-pci,id=vser,addr=0x18"]
+    for name, sock in [("lab.cmd", "cmd.sock"), ("lab.events", "events.sock")]:
+        cid = name.replace(".", "_")
+        argv += [
+            "-chardev", "socket,id=%s,path=%s,server=on,wait=off"
+            % (cid, qemu_opt(os.path.join(run_dir, sock))),
+            "-device", "virtserialport,bus=vser.0,chardev=%s,name=%s" % (cid, name),
+        ]
+    return argv
+
+
+class Console:
+    """Follows console.log for the guest's LAB-MARK and LAB-FAIL lines."""
+
+    def __init__(self, path, t0):
+        self.path = path
+        self.t0 = t0
+        self.pos = 0
+        self.partial = b""
+        self.marks = {}  # step -> (seconds since qemu started, seen by the host; guest uptime)
+        self.failure = None
+
+    def poll(self):
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.pos)
+                data = f.read()
+        except FileNotFoundError:
+            return
+        self.pos += len(data)
+        data = self.partial + data
+        lines = data.split(b"\n")
+        self.partial = lines.pop()
+        now = time.monotonic() - self.t0
+        for raw in lines:
+            line = raw.decode(errors="replace").strip("\r")
+            m = re.search(r"LAB-MARK (\S+) ([0-9.]+)", line)
+            if m and m.group(1) not in self.marks:
+                self.marks[m.group(1)] = (now, float(m.group(2)))
+            m = re.search(r"LAB-FAIL (.*)", line)
+            if m and self.failure is None:
+                self.failure = m.group(1)
+
+
+class Lab:
+    def __init__(self, run_dir, build_dir=None, cache=None):
+        self.run_dir = os.path.abspath(run_dir)
+        self.build_dir = build_dir
+        self.cache = cache
+        self.proc = None
+        self.qmp = None
+        self.agent = None
+        self.events = None
+        self.console = None
+        self.figures = {}
+
+    def path(self, *parts):
+        return os.path.join(self.run_dir, *parts)
+
+    def boot(self, timeout, seatd_ns_args=None, connect=False):
+        env = load_env(self.run_dir, self.cache)
+        if not os.path.isfile(os.path.join(self.build_dir, "seatd-ns", "seatd-ns")):
+            raise LabError("no seatd-ns/seatd-ns in the build directory %s" % self.build_dir)
+        os.makedirs(self.path("out"), exist_ok=True)
+        with open(self.path("out", "guest.env"), "w") as f:
+            if seatd_ns_args is not None:
+                f.write("SEATD_NS_ARGS=%s\n" % shell_quote(seatd_ns_args))
+            f.write("LAB_TIMEOUT=%d\n" % max(30, int(timeout)))
+        argv = qemu_argv(env, self.run_dir, self.build_dir)
+        with open(self.path("qemu.cmdline"), "w") as f:
+            f.write(" ".join(shell_quote(a) for a in argv) + "\n")
+        qlog = open(self.path("qemu.log"), "wb")
+        self.t0 = time.monotonic()
+        self.t0_wall = time.time()
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=qlog,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.console = Console(self.path("console.log"), self.t0)
+        log("qemu started (pid %d), waiting for the guest (at most %ds)" % (self.proc.pid, timeout))
+        if connect:
+            # At once: a connected port lets the guest's agent wait in a read, not poll.
+            self.connect(check_agent=False)
+        deadline = self.t0 + timeout
+        while "ready" not in self.console.marks:
+            self.console.poll()
+            if self.console.failure is not None:
+                raise LabError("the guest failed: %s" % self.console.failure)
+            if self.proc.poll() is not None:
+                raise LabError("qemu exited with status %d (see qemu.log, console.log)"
+                               % self.proc.returncode)
+            if time.monotonic() > deadline:
+                raise LabError("the guest was not ready within %ds; last step: %s"
+                               % (timeout, self.last_mark()))
+            time.sleep(0.05)
+        self.boot_figures()
+
+    def boot_figures(self):
+        self.console.poll()
+        m = self.console.marks
+        for step, name in [("stage1", "boot_to_initramfs_s"), ("udev-settled", "boot_to_udev_settled_s"),
+                           ("seatd-ns-listing", "boot_to_seatd_ns_listing_s"),
+                           ("ready", "boot_to_ready_s")]:
+            if step in m:
+                self.figures[name] = round(m[step][0], 2)
+                self.figures[name.replace("boot_", "guest_uptime_")] = round(m[step][1], 2)
+        if "seatd-ns-started" in m and "seatd-ns-listing" in m:
+            self.figures["seatd_ns_start_to_listing_guest_s"] = round(
+                m["seatd-ns-listing"][1] - m["seatd-ns-started"][1], 3)
+
+    def last_mark(self):
+        if not self.console.marks:
+            return "none (the kernel did not reach the initramfs)"
+        return max(self.console.marks.items(), key=lambda kv: kv[1][0])[0]
+
+    def connect(self, timeout=20, check_agent=True):
+        if self.qmp is None:
+            self.qmp = QMP(self.path("qmp.sock"), timeout)
+            self.agent = Agent(self.path("cmd.sock"), timeout)
+            self.events = EventStream(self.path("events.sock"), timeout)
+        if not check_agent:
+            return
+        # The agent answers: the channel works both ways.
+        rc, out, _ = self.agent.run("echo agent-ok", timeout=20)
+        if rc != 0 or out.strip() != "agent-ok":
+            raise LabError("the guest's command agent does not answer")
+
+    def stop(self):
+        for chan in (self.qmp, self.agent, self.events):
+            try:
+                if chan is not None:
+                    chan.chan.close()
+            except Exception:
+                pass
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+
+def shell_quote(s):
+    if re.fullmatch(r"[A-Za-z0-9_./:=,@%+-]+", s):
+        return s
+    return "'" + s.replace("'", "'\\''") + "'"
+
+
+# ---------------------------------------------------------------------------------------------
+# PNG
+
+def ppm_to_png(ppm_path, png_path):
+    """Converts a binary PPM (P6, maxval 255, as qemu's screendump writes) to PNG."""
+    with open(ppm_path, "rb") as f:
+        data = f.read()
+    fields, pos = [], 0
+    while len(fields) < 4:
+        while data[pos:pos + 1].isspace():
+            pos += 1
+        if data[pos:pos + 1] == b"#":
+            pos = data.index(b"\n", pos) + 1
+            continue
+        end = pos
+        while not data[end:end + 1].isspace():
+            end += 1
+        fields.append(data[pos:end])
+        pos = end
+    pos += 1
+    if fields[0] != b"P6" or int(fields[3]) != 255:
+        raise LabError("%s: not a P6 PPM with maxval 255" % ppm_path)
+    width, height = int(fields[1]), int(fields[2])
+    pixels = data[pos:pos + width * height * 3]
+    stride = width * 3
+    raw = b"".join(b"\0" + pixels[y * stride:(y + 1) * stride] for y in range(height))
+
+    def chunk(kind, body):
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body) & 0xffffffff))
+
+    png = (b"\x89PNG\r\n\x1a\n"
+           + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
+    with open(png_path, "wb") as f:
+        f.write(png)
+
+
+def png_size(path):
+    """(width, height) of a PNG file, or None if it is not one."""
+    with open(path, "rb") as f:
+        head = f.read(24)
+    if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None
+    return struct.unpack(">II", head[16:24])
+
+
+# ---------------------------------------------------------------------------------------------
+# The scenario
+
+class Scenario:
+    def __init__(self, lab):
+        self.lab = lab
+        self.results = []  # (ok, message)
+        self.libinput = {}  # name -> (pid, log file on the host, event node)
+        self.notes = set()
+        self.seat_assign = "/lab/build/seatd-ns/seat-assign"
+
+    # -- assertions --------------------------------------------------------------------------
+
+    def check(self, ok, msg, detail=None):
+        self.results.append((bool(ok), msg))
+        print("%s %s" % ("  ok  " if ok else "  FAIL", msg), flush=True)
+        if not ok and detail:
+            for line in str(detail).rstrip().splitlines():
+                print("         " + line, flush=True)
+        return ok
+
+    def failed(self):
+        return [m for ok, m in self.results if not ok]
+
+    # -- the guest's views -------------------------------------------------------------------
+
+    def devices(self, tag):
+        out = self.lab.agent.check("%s --json devices" % self.seat_assign, timeout=30)
+        with open(self.lab.path("devices.%s.json" % tag), "w") as f:
+            f.write(out)
+        return json.loads(out)
+
+    def udev_db(self, tag):
+        out = self.lab.agent.check("udevadm info --export-db", timeout=60)
+        with open(self.lab.path("udev-db.%s.txt" % tag), "w") as f:
+            f.write(out)
+        db, cur = {}, None
+        for line in out.splitlines():
+            if line.startswith("P: "):
+                cur = {"N": None}
+                db[line[3:]] = cur
+            elif cur is not None and line.startswith("E: "):
+                k, _, v = line[3:].partition("=")
+                cur[k] = v
+            elif cur is not None and line.startswith("N: "):
+                cur["N"] = line[3:]
+        return db
+
+    @staticmethod
+    def devpath(dev):
+        p = dev.get("syspath") or ""
+        return p[4:] if p.startswith("/sys/") else p
+
+    def cross_check(self, devices, db, tag):
+        """Every device seat-assign lists agrees with what udevd says about it."""
+        problems, notes = [], []
+        for d in devices:
+            dp = self.devpath(d)
+            u = db.get(dp)
+            name = d.get("devnode") or dp
+            if u is None:
+                problems.append("%s: udev has no record of %s" % (name, dp))
+                continue
+            if "ID_PATH" in u:
+                if d.get("id_path") != u["ID_PATH"]:
+                    problems.append("%s: id_path %r, udev ID_PATH %r"
+                                    % (name, d.get("id_path"), u["ID_PATH"]))
+            elif d.get("id_path") is not None:
+                notes.append("%s: id_path %s (udev sets no ID_PATH)" % (name, d["id_path"]))
+            if u.get("DEVNAME") and d.get("devnode") != u["DEVNAME"]:
+                problems.append("%s: devnode %r, udev DEVNAME %r"
+                                % (name, d.get("devnode"), u["DEVNAME"]))
+            if "MAJOR" in u and d.get("devnum") != "%s:%s" % (u["MAJOR"], u.get("MINOR")):
+                problems.append("%s: devnum %r, udev %s:%s"
+                                % (name, d.get("devnum"), u["MAJOR"], u.get("MINOR")))
+            if d.get("subsystem") and u.get("SUBSYSTEM") and d["subsystem"] != u["SUBSYSTEM"]:
+                problems.append("%s: subsystem %r, udev %r" % (name, d["subsystem"], u["SUBSYSTEM"]))
+            seat = u.get("ID_SEAT") or "seat0"
+            if d.get("seat") != seat:
+                problems.append("%s: seat %r, udev ID_SEAT %r" % (name, d.get("seat"), seat))
+            if d.get("subsystem") == "input":
+                want = sorted(k for k in INPUT_CLASSES if u.get(k) == "1")
+                have = sorted(d.get("input_class") or [])
+                if want != have:
+                    problems.append("%s: input_class %s, udev %s" % (name, have, want))
+            if d.get("kind") == "sound-card":
+                want = u.get("SOUND_INITIALIZED") == "1"
+                have = str(d.get("sound_initialized")) in ("1", "true", "True")
+                if want != have:
+                    problems.append("%s: sound_initialized %r, udev SOUND_INITIALIZED %r"
+                                    % (name, d.get("sound_initialized"), u.get("SOUND_INITIALIZED")))
+        self.check(not problems, "%s: the %d devices seat-assign lists agree with udevadm "
+                   "(ID_PATH exact, input classes, node, devnum, seat)" % (tag, len(devices)),
+                   "\n".join(problems))
+        for n in notes:
+            if n not in self.notes:
+                self.notes.add(n)
+                print("  note  " + n, flush=True)
+
+    @staticmethod
+    def find(devices, **match):
+        found = []
+        for d in devices:
+            if all((d.get(k) == v if not callable(v) else v(d.get(k))) for k, v in match.items()):
+                found.append(d)
+        return found
+
+    def one(self, devices, what, desc=None, **match):
+        found = self.find(devices, **match)
+        if desc is None:
+            desc = ", ".join("%s=%s" % (k, v) for k, v in match.items() if not callable(v))
+        self.check(len(found) == 1, "%s is listed (%s)" % (what, desc),
+                   "found %d: %s" % (len(found), found))
+        return found[0] if len(found) == 1 else None
+
+    # -- libinput ----------------------------------------------------------------------------
+
+    def libinput_start(self, name, devnode):
+        logname = "libinput-%s.log" % name
+        pid = self.lab.agent.check(
+            "stdbuf -oL -eL libinput debug-events --show-keycodes --device %s "
+            ">/lab/out/%s 2>&1 & echo $!" % (devnode, logname)).strip()
+        self.libinput[name] = (pid, self.lab.path("out", logname), devnode)
+
+    def libinput_log(self, name):
+        try:
+            with open(self.libinput[name][1], errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def libinput_wait(self, name, pattern, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if re.search(pattern, self.libinput_log(name)):
+                return True
+            time.sleep(0.1)
+        return False
+
+    def libinput_stop(self, name):
+        pid = self.libinput.pop(name)[0]
+        self.lab.agent.run("kill %s 2>/dev/null; true" % pid)
+
+    def send_key(self, device, qcode):
+        events = [{"type": "key", "data": {"down": down, "key": {"type": "qcode", "data": qcode}}}
+                  for down in (True, False)]
+        args = {"events": events[:1]}
+        if device:
+            args["device"] = device
+        self.lab.qmp.execute("input-send-event", **args)
+        time.sleep(0.05)
+        args["events"] = events[1:]
+        self.lab.qmp.execute("input-send-event", **args)
+
+    def key_test(self, device, qcode, keyname, expect, others):
+        """Types qcode on `device`'s keyboard; only libinput on `expect` may see it."""
+        self.send_key(device, qcode)
+        pattern = r"%s \(\d+\) pressed" % keyname
+        seen = self.libinput_wait(expect, pattern, 15)
+        time.sleep(1.5)  # time for a wrongly routed key to show up elsewhere
+        wrong = [o for o in others if re.search(pattern, self.libinput_log(o))]
+        where = "device=%s" % device if device else "no device"
+        self.check(seen, "%s typed with input-send-event (%s) reaches libinput on %s (%s)"
+                   % (keyname, where, expect, self.libinput[expect][2]),
+                   self.libinput_log(expect)[-2000:])
+        self.check(not wrong, "%s is seen by no other keyboard (%s)" % (keyname, ", ".join(others)),
+                   "seen on: %s" % wrong)
+
+    def breakdown(self, tag, event, timeout=10):
+        """Where the time of one device event went, on the guest's CLOCK_MONOTONIC: the kernel
+        uevent and the udev event (udevadm monitor, out/uevents.log), and the event reaching the
+        seat-assign monitor client (out/monitor.timed)."""
+        syspath, action = event.get("syspath") or "", event.get("action")
+        devpath = syspath[4:] if syspath.startswith("/sys/") else syspath
+        deadline = time.monotonic() + timeout
+        while True:
+            k = u = m = None
+            for line in read(self.lab.path("out", "uevents.log")).splitlines():
+                r = re.match(r"(KERNEL|UDEV)\s*\[([0-9.]+)\]\s+(\S+)\s+(\S+)", line)
+                if r and r.group(3) == action and r.group(4) == devpath:
+                    if r.group(1) == "KERNEL" and k is None:
+                        k = float(r.group(2))
+                    elif r.group(1) == "UDEV" and u is None:
+                        u = float(r.group(2))
+            for line in read(self.lab.path("out", "monitor.timed")).splitlines():
+                t, _, text = line.partition(" ")
+                try:
+                    e = json.loads(text)
+                except ValueError:
+                    continue
+                if e.get("syspath") == syspath and e.get("action") == action:
+                    m = float(t)
+                    break
+            if (k is not None and u is not None and m is not None) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        f = self.lab.figures
+        if k is not None and u is not None:
+            f["%s_kernel_to_udev_ms" % tag] = round((u - k) * 1000, 1)
+        if u is not None and m is not None:
+            f["%s_udev_to_monitor_ms" % tag] = round((m - u) * 1000, 1)
+        if k is not None and m is not None:
+            f["%s_kernel_to_monitor_ms" % tag] = round((m - k) * 1000, 1)
+
+    # -- steps -------------------------------------------------------------------------------
+
+    def run(self):
+        lab = self.lab
+        print("== coldplug: seat-assign --json devices against udevadm", flush=True)
+        devs = self.devices("coldplug")
+        db = self.udev_db("coldplug")
+        self.cross_check(devs, db, "coldplug")
+        for gpu, pci in GPU_PCI.items():
+            under = lambda p, pci=pci: p is not None and ("/%s/" % pci) in p
+            self.one(devs, "%s's DRM card" % gpu, "kind=drm-card, under PCI %s" % pci,
+                     kind="drm-card", syspath=under)
+            self.one(devs, "%s's DRM render node" % gpu, "kind=drm-render, under PCI %s" % pci,
+                     kind="drm-render", syspath=under)
+        nodes = {}
+        for qid, port, kinds, what in COLDPLUG_USB:
+            d = self.one(devs, "%s on port %s" % (what, port),
+                         "kind=%s, id_path=%s" % ("|".join(sorted(kinds)), usb_path(port)),
+                         id_path=usb_path(port), kind=lambda k, kinds=kinds: k in kinds)
+            nodes[qid] = d and d.get("devnode")
+        card = self.one(devs, "seat2 USB audio card on port 2.3", kind="sound-card",
+                        id_path=usb_path("2.3"))
+        self.check(card is not None and str(card.get("sound_initialized")) in ("1", "true"),
+                   "the USB audio card is initialized (SOUND_INITIALIZED)", card)
+        self.check(self.find(devs, kind="sound-control", id_path=usb_path("2.3")),
+                   "the USB audio card's control node is listed")
+        ps2 = self.one(devs, "seat0 PS/2 keyboard", kind="keyboard", id_path=PS2_KBD_PATH)
+        nodes["ps2kbd"] = ps2 and ps2.get("devnode")
+
+        print("== screendumps of each GPU's display", flush=True)
+        self.screendumps("boot")
+
+        print("== keys and pointer moves with input-send-event, seen by libinput", flush=True)
+        keyboards = [k for k in ("kbd1", "kbd2", "ps2kbd") if nodes.get(k)]
+        for k in keyboards + [p for p in ("mouse1", "tablet2") if nodes.get(p)]:
+            self.libinput_start(k, nodes[k])
+        for k in list(self.libinput):
+            self.check(self.libinput_wait(k, r"DEVICE_ADDED", 20),
+                       "libinput debug-events opened %s (%s)" % (k, self.libinput[k][2]),
+                       self.libinput_log(k))
+        if "kbd1" in self.libinput and "kbd2" in self.libinput:
+            self.key_test("gpu1", "a", "KEY_A", "kbd1", [k for k in keyboards if k != "kbd1"])
+            self.key_test("gpu2", "b", "KEY_B", "kbd2", [k for k in keyboards if k != "kbd2"])
+        if "ps2kbd" in self.libinput:
+            self.key_test(None, "c", "KEY_C", "ps2kbd", [k for k in keyboards if k != "ps2kbd"])
+        if "mouse1" in self.libinput:
+            for _ in range(3):
+                lab.qmp.execute("input-send-event", device="gpu1", events=[
+                    {"type": "rel", "data": {"axis": "x", "value": 20}},
+                    {"type": "rel", "data": {"axis": "y", "value": 10}}])
+                time.sleep(0.1)
+            self.check(self.libinput_wait("mouse1", r"POINTER_MOTION\s", 15),
+                       "relative pointer moves reach libinput on the seat1 USB mouse",
+                       self.libinput_log("mouse1")[-2000:])
+        if "tablet2" in self.libinput:
+            for x in (8000, 16000, 24000):
+                lab.qmp.execute("input-send-event", device="gpu2", events=[
+                    {"type": "abs", "data": {"axis": "x", "value": x}},
+                    {"type": "abs", "data": {"axis": "y", "value": x}}])
+                time.sleep(0.1)
+            self.check(self.libinput_wait("tablet2", r"POINTER_MOTION_ABSOLUTE", 15),
+                       "absolute pointer moves (device=gpu2) reach libinput on the seat2 tablet",
+                       self.libinput_log("tablet2")[-2000:])
+            if "mouse1" in self.libinput:
+                self.check("POINTER_MOTION_ABSOLUTE" not in self.libinput_log("mouse1"),
+                           "the seat1 mouse saw none of the tablet's absolute moves")
+
+        print("== hotplug: a keyboard into hub 1 (port 1.3), an audio device into hub 2 (port 2.4)",
+              flush=True)
+        kbd_path, audio_path = usb_path("1.3"), usb_path("2.4")
+        since = lab.events.mark()
+        t = time.time()
+        lab.qmp.execute("device_add", driver="usb-kbd", id="kbd1b", bus="xhci.0", port="1.3",
+                        display="gpu1")
+        te, ev = lab.events.wait(lambda e: e.get("action") == "add" and e.get("id_path") == kbd_path
+                                 and e.get("kind") == "keyboard", 60, since)
+        self.check(ev is not None, "seat-assign monitor reports the keyboard added at port 1.3")
+        if ev is not None:
+            self.lab.figures["hotplug_kbd_add_latency_ms"] = round((te - t) * 1000, 1)
+            kbd1b_node = ev.get("devnode")
+            self.breakdown("hotplug_kbd", ev)
+        else:
+            kbd1b_node = None
+        since2 = lab.events.mark()
+        t = time.time()
+        lab.qmp.execute("device_add", driver="usb-audio", id="audio2b", bus="xhci.0", port="2.4",
+                        audiodev="snd0")
+        te, ev = lab.events.wait(lambda e: e.get("action") == "add" and e.get("id_path") == audio_path
+                                 and e.get("kind") == "sound-card", 60, since2)
+        self.check(ev is not None, "seat-assign monitor reports the audio card added at port 2.4")
+        if ev is not None:
+            self.lab.figures["hotplug_audio_add_latency_ms"] = round((te - t) * 1000, 1)
+            self.breakdown("hotplug_audio", ev)
+        te2, ev2 = lab.events.wait(lambda e: e.get("id_path") == audio_path
+                                   and e.get("kind") == "sound-card"
+                                   and str(e.get("sound_initialized")) in ("1", "true"), 60, since2)
+        self.check(ev2 is not None, "seat-assign monitor reports the new audio card initialized")
+        if ev2 is not None:
+            self.lab.figures["hotplug_audio_initialized_latency_ms"] = round((te2 - t) * 1000, 1)
+        # Let udev finish with every node of both devices before comparing.
+        lab.agent.run("udevadm settle --timeout=30", timeout=40)
+        devs = self.devices("hotplugged")
+        db = self.udev_db("hotplugged")
+        self.cross_check(devs, db, "after hotplug")
+        kbd = self.one(devs, "the hotplugged keyboard", kind="keyboard", id_path=kbd_path)
+        self.one(devs, "the hotplugged audio card", kind="sound-card", id_path=audio_path)
+        if kbd is not None and kbd1b_node is None:
+            kbd1b_node = kbd.get("devnode")
+
+        if kbd1b_node:
+            self.libinput_start("kbd1b", kbd1b_node)
+            if self.check(self.libinput_wait("kbd1b", r"DEVICE_ADDED", 20),
+                          "libinput debug-events opened the hotplugged keyboard (%s)" % kbd1b_node,
+                          self.libinput_log("kbd1b")):
+                # The newest keyboard on gpu1's console gets its keys.
+                self.key_test("gpu1", "d", "KEY_D", "kbd1b", list(keyboards))
+        self.screendumps("hotplugged")
+
+        print("== unplug: device_del of both", flush=True)
+        since = lab.events.mark()
+        removed = {}
+        for qid in ("kbd1b", "audio2b"):
+            t = time.time()
+            lab.qmp.execute("device_del", id=qid)
+            _, e = lab.qmp.wait_event("DEVICE_DELETED", lambda e, q=qid: e.get("data", {}).get("device") == q,
+                                      timeout=30)
+            self.check(e is not None, "qemu reports %s deleted" % qid)
+            removed[qid] = t
+        for qid, path, kind in (("kbd1b", kbd_path, "keyboard"), ("audio2b", audio_path, "sound-card")):
+            te, ev = lab.events.wait(lambda e, p=path, k=kind: e.get("action") == "remove"
+                                     and e.get("id_path") == p and e.get("kind") == k, 60, since)
+            self.check(ev is not None, "seat-assign monitor reports the %s at %s removed" % (kind, path))
+            if ev is not None:
+                self.lab.figures["unplug_%s_remove_latency_ms" % qid] = round((te - removed[qid]) * 1000, 1)
+                self.breakdown("unplug_%s" % qid, ev)
+        if "kbd1b" in self.libinput:
+            self.libinput_stop("kbd1b")
+        lab.agent.run("udevadm settle --timeout=30", timeout=40)
+        # The daemon's view may trail udev's by the time its event takes: allow a moment.
+        for _ in range(20):
+            devs = self.devices("unplugged")
+            left = [d for d in devs if (d.get("id_path") or "").startswith(
+                (kbd_path[:-4], audio_path[:-4]))]
+            if not left:
+                break
+            time.sleep(0.5)
+        self.check(not left, "after device_del, seat-assign lists nothing at ports 1.3 and 2.4",
+                   left)
+        db = self.udev_db("unplugged")
+        self.cross_check(devs, db, "after unplug")
+        if "kbd1" in self.libinput:
+            self.key_test("gpu1", "e", "KEY_E", "kbd1", [k for k in keyboards if k != "kbd1"])
+
+        print("== seatd-ns", flush=True)
+        for k in list(self.libinput):
+            self.libinput_stop(k)
+        alive = not os.path.exists(lab.path("out", "seatd-ns.exit"))
+        self.check(alive, "seatd-ns ran through the scenario",
+                   tail(lab.path("out", "seatd-ns.log")))
+        if alive:
+            lab.agent.run("kill -TERM $(cat /run/seatd-ns.pid)")
+            deadline = time.monotonic() + 15
+            while not os.path.exists(lab.path("out", "seatd-ns.exit")) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            status = read(lab.path("out", "seatd-ns.exit")).strip()
+            self.check(status == "0", "seatd-ns exits with status 0 on SIGTERM (status %s)"
+                       % (status or "none within 15s"), tail(lab.path("out", "seatd-ns.log")))
+
+    def screendumps(self, tag):
+        os.makedirs(self.lab.path("screens"), exist_ok=True)
+        for gpu in GPU_PCI:
+            png = self.lab.path("screens", "%s-%s.png" % (gpu, tag))
+            r = self.lab.qmp.execute("screendump", check=False, filename=png, device=gpu,
+                                     format="png")
+            how = "png"
+            if isinstance(r, dict) and "error" in r:
+                # qemu before 7.1 (or without libpng) writes PPM only.
+                ppm = png[:-4] + ".ppm"
+                self.lab.qmp.execute("screendump", filename=ppm, device=gpu)
+                ppm_to_png(ppm, png)
+                os.unlink(ppm)
+                how = "ppm converted"
+            size = png_size(png) if os.path.exists(png) else None
+            self.check(size is not None and size[0] > 0 and size[1] > 0,
+                       "screendump of %s's display: %s (%s, %s)"
+                       % (gpu, os.path.relpath(png, self.lab.run_dir),
+                          "%dx%d" % size if size else "no PNG", how))
+
+
+def read(path):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+def tail(path, n=30):
+    return "\n".join(read(path).splitlines()[-n:])
+
+
+# ---------------------------------------------------------------------------------------------
+
+def print_figures(figures):
+    labels = [
+        ("boot_to_initramfs_s", "qemu start to the initramfs", "s"),
+        ("boot_to_udev_settled_s", "qemu start to guest udevd settled (coldplug done)", "s"),
+        ("boot_to_seatd_ns_listing_s", "qemu start to seatd-ns listing the devices", "s"),
+        ("seatd_ns_start_to_listing_guest_s", "seatd-ns start to listing (guest clock)", "s"),
+    ]
+    for tag, what, start in [("hotplug_kbd", "hotplug keyboard (event node)", "device_add"),
+                             ("hotplug_audio", "hotplug audio (sound card)", "device_add"),
+                             ("unplug_kbd1b", "unplug keyboard (event node)", "device_del"),
+                             ("unplug_audio2b", "unplug audio (sound card)", "device_del")]:
+        action = "add" if start == "device_add" else "remove"
+        labels += [
+            (tag + ("_add_latency_ms" if action == "add" else "_remove_latency_ms"),
+             "%s: %s to monitor %s (host clock)" % (what, start, action), "ms"),
+            (tag + "_kernel_to_udev_ms", "  guest: kernel uevent to udev event", "ms"),
+            (tag + "_udev_to_monitor_ms", "  guest: udev event to seat-assign monitor", "ms"),
+            (tag + "_kernel_to_monitor_ms", "  guest: kernel uevent to seat-assign monitor", "ms"),
+        ]
+        if tag == "hotplug_audio":
+            labels.append(("hotplug_audio_initialized_latency_ms",
+                           "hotplug audio: device_add to card initialized (host clock)", "ms"))
+    if not figures:
+        return
+    print("== measured", flush=True)
+    for key, label, unit in labels:
+        if key in figures:
+            print("  %-72s %8.1f %s" % (label, figures[key], unit), flush=True)
+
+
+def interrupted(signum, frame):
+    raise LabError("interrupted by signal %d" % signum)
+
+
+def cmd_run(args):
+    signal.signal(signal.SIGTERM, interrupted)
+    lab = Lab(args.run_dir, os.path.abspath(args.build), args.cache)
+    status = 2
+    scenario = None
+    try:
+        lab.boot(args.boot_timeout, args.seatd_ns_args, connect=True)
+        log("guest ready %.1fs after qemu started" % lab.figures.get("boot_to_ready_s", -1))
+        lab.connect()
+        scenario = Scenario(lab)
+        scenario.run()
+        status = 1 if scenario.failed() else 0
+    except LabError as e:
+        print("lab: ERROR: %s" % e, flush=True)
+        if lab.console is not None:
+            lab.boot_figures()
+            print("lab: last guest step: %s" % lab.last_mark(), flush=True)
+    finally:
+        lab.stop()
+    print_figures(lab.figures)
+    results = {
+        "figures": lab.figures,
+        "assertions": [{"ok": ok, "message": m} for ok, m in (scenario.results if scenario else [])],
+        "status": status,
+    }
+    with open(lab.path("results.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    if scenario is not None:
+        n_fail = len(scenario.failed())
+        print("lab: %d assertions, %d failed" % (len(scenario.results), n_fail), flush=True)
+        for m in scenario.failed():
+            print("lab: FAILED: " + m, flush=True)
+    return status
+
+
+def cmd_boot(args):
+    lab = Lab(args.run_dir, os.path.abspath(args.build), args.cache)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *a: stop.set())
+    try:
+        lab.boot(args.boot_timeout, args.seatd_ns_args)
+        print_figures(lab.figures)
+        log("the lab is up: run dir %s" % lab.run_dir)
+        log("  %s exec --run-dir %s -- seat-assign devices" % (sys.argv[0], lab.run_dir))
+        log("  %s scenario --run-dir %s" % (sys.argv[0], lab.run_dir))
+        log("Ctrl-C stops it")
+        while not stop.is_set() and lab.proc.poll() is None:
+            stop.wait(0.5)
+    except KeyboardInterrupt:
+        pass
+    except LabError as e:
+        print("lab: ERROR: %s" % e, flush=True)
+        return 2
+    finally:
+        lab.stop()
+    return 0
+
+
+def cmd_scenario(args):
+    lab = Lab(args.run_dir)
+    try:
+        lab.connect()
+        scenario = Scenario(lab)
+        scenario.run()
+    except LabError as e:
+        print("lab: ERROR: %s" % e, flush=True)
+        return 2
+    print_figures(lab.figures)
+    print("lab: %d assertions, %d failed" % (len(scenario.results), len(scenario.failed())))
+    return 1 if scenario.failed() else 0
+
+
+def cmd_exec(args):
+    agent = Agent(os.path.join(os.path.abspath(args.run_dir), "cmd.sock"))
+    command = " ".join(shell_quote(a) for a in args.command)
+    # seat-assign and seatd-ns are found in the shared build directory.
+    rc, out, err = agent.run("PATH=/lab/build/seatd-ns:$PATH; " + command, timeout=args.timeout)
+    sys.stdout.write(out)
+    sys.stderr.write(err)
+    return rc
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    for name in ("run", "boot", "scenario", "exec"):
+        s = sub.add_parser(name)
+        s.add_argument("--run-dir", required=name in ("scenario", "exec"),
+                       help="the lab's run directory" + (
+                           "" if name in ("scenario", "exec") else
+                           " (default: a new one under the cache directory)"))
+        if name in ("run", "boot"):
+            s.add_argument("--build", default=os.path.join(SRC_DIR, "build"))
+            s.add_argument("--cache", default=os.environ.get("SEATD_NS_LAB_CACHE",
+                                                             "/var/tmp/seatd-ns-lab"))
+            s.add_argument("--boot-timeout", type=int, default=240)
+            s.add_argument("--seatd-ns-args", default=None)
+        if name == "exec":
+            s.add_argument("--timeout", type=int, default=60)
+            s.add_argument("command", nargs="+")
+    args = p.parse_args()
+    if args.run_dir is None:
+        os.makedirs(args.cache, exist_ok=True)
+        args.run_dir = tempfile.mkdtemp(prefix="run.", dir=args.cache)
+    return {"run": cmd_run, "boot": cmd_boot, "scenario": cmd_scenario, "exec": cmd_exec}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
