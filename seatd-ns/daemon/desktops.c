@@ -42,67 +42,136 @@ static struct desktop *owner_of(struct desktops *desktops, const struct device *
 	return d;
 }
 
-/* node, database entry, event: a consumer that hears the event finds everything in place. */
-static void give(struct desktops *desktops, struct desktop *d, const struct device *dev) {
+/* The sound nodes every desktop with a sound card needs: timer and seq. */
+static bool is_shared(const struct device *dev) {
+	return dev->kind == DEVICE_KIND_SOUND_OTHER &&
+	       strncmp(dev->devpath, "/devices/virtual/sound/", 23) == 0;
+}
+
+static bool seat_shares_sound(struct desktops *desktops, const char *seat) {
+	const struct seat_settings *s = config_find_seat(&desktops->daemon->config, seat);
+	return s == NULL || s->shared_sound;
+}
+
+/*
+ * node, database entry, event: a consumer that hears the event finds everything in place.
+ * Returns 0, or -1 when the device could not be given safely (nothing is then announced).
+ */
+static int deliver(struct desktops *desktops, struct desktop *d, const struct device *dev) {
 	struct device_view view;
-	struct grant *g = calloc(1, sizeof(*g));
-	if (g == NULL || (g->device = device_clone(dev)) == NULL) {
-		free(g);
-		return;
-	}
-	g->desktop = d;
 	if (dev->devname != NULL && dev->has_devnum &&
 		nodes_create(&desktops->nodes, &d->container, dev) == -1) {
 		log_errorf("%s: cannot make the node of %s: %s; not given", d->container.name,
 			dev->devpath, strerror(errno));
-		goto fail;
+		return -1;
 	}
 	if (device_view_build(&view, dev, "add", ++d->forwarder.seqnum) == -1 ||
 		forward_db_write(&d->container, &view) == -1) {
 		log_errorf("%s: cannot write the udev database entry of %s: %s",
 			d->container.name, dev->devpath, strerror(errno));
 	}
-	if (hashmap_put(&desktops->grants, &g->entry, g->device->devpath) == -1) {
-		goto fail;
-	}
-	d->n_given++;
 	if (forward_send(&d->forwarder, &d->container, &view) == -1) {
 		log_warnf("%s: cannot announce %s: %s", d->container.name, dev->devpath,
 			strerror(errno));
 	}
 	log_debugf("%s: given %s", d->container.name, dev->devpath);
-	return;
-
-fail:
-	device_free(g->device);
-	free(g);
+	return 0;
 }
 
-/* event, database entry, node: the reverse of give. */
+/* event, database entry, node: the reverse of deliver. */
+static void withdraw(struct desktops *desktops, struct desktop *d, const struct device *dev) {
+	struct device_view view;
+	if (device_view_build(&view, dev, "remove", ++d->forwarder.seqnum) == 0) {
+		forward_send(&d->forwarder, &d->container, &view);
+		forward_db_remove(&d->container, &view);
+	}
+	if (dev->devname != NULL && dev->has_devnum &&
+		nodes_remove(&desktops->nodes, &d->container, dev) == -1) {
+		log_warnf("%s: cannot remove the node of %s: %s", d->container.name, dev->devpath,
+			strerror(errno));
+	}
+	log_debugf("%s: took back %s", d->container.name, dev->devpath);
+}
+
+/* Gives or takes back the shared sound nodes as the desktop gains or loses sound cards. */
+static void sync_shared(struct desktops *desktops, struct desktop *d) {
+	bool wants = d->n_sound_cards > 0;
+	for (size_t i = 0; i < d->n_shared;) {
+		struct device *in_table = devtable_find(&desktops->daemon->devices,
+			d->shared[i]->devpath);
+		if (!wants || in_table == NULL) {
+			withdraw(desktops, d, d->shared[i]);
+			device_free(d->shared[i]);
+			d->shared[i] = d->shared[--d->n_shared];
+		} else {
+			i++;
+		}
+	}
+	if (!wants) {
+		return;
+	}
+	struct hashmap *table = &desktops->daemon->devices.devices;
+	for (struct hashmap_entry *e = hashmap_first(table); e; e = hashmap_next(table, e)) {
+		const struct device *dev = hashmap_container_of(e, struct device, entry);
+		bool has = false;
+		for (size_t i = 0; i < d->n_shared; i++) {
+			has |= strcmp(d->shared[i]->devpath, dev->devpath) == 0;
+		}
+		if (!is_shared(dev) || has || d->n_shared == DESKTOP_MAX_SHARED) {
+			continue;
+		}
+		struct device *copy = device_clone(dev);
+		if (copy != NULL && deliver(desktops, d, dev) == 0) {
+			d->shared[d->n_shared++] = copy;
+		} else {
+			device_free(copy);
+		}
+	}
+}
+
+static void give(struct desktops *desktops, struct desktop *d, const struct device *dev) {
+	struct grant *g = calloc(1, sizeof(*g));
+	if (g == NULL || (g->device = device_clone(dev)) == NULL) {
+		free(g);
+		return;
+	}
+	g->desktop = d;
+	if (deliver(desktops, d, dev) == -1 ||
+		hashmap_put(&desktops->grants, &g->entry, g->device->devpath) == -1) {
+		device_free(g->device);
+		free(g);
+		return;
+	}
+	d->n_given++;
+	g->sound_card = dev->kind == DEVICE_KIND_SOUND_CARD && seat_shares_sound(desktops, dev->seat);
+	if (g->sound_card && d->n_sound_cards++ == 0) {
+		sync_shared(desktops, d);
+	}
+}
+
 static void take_back(struct desktops *desktops, struct grant *g, bool container_alive) {
 	struct desktop *d = g->desktop;
-	const struct device *dev = g->device;
 	if (container_alive) {
-		struct device_view view;
-		if (device_view_build(&view, dev, "remove", ++d->forwarder.seqnum) == 0) {
-			forward_send(&d->forwarder, &d->container, &view);
-			forward_db_remove(&d->container, &view);
-		}
-		if (dev->devname != NULL && dev->has_devnum &&
-			nodes_remove(&desktops->nodes, &d->container, dev) == -1) {
-			log_warnf("%s: cannot remove the node of %s: %s", d->container.name,
-				dev->devpath, strerror(errno));
-		}
+		withdraw(desktops, d, g->device);
 	}
 	hashmap_remove(&desktops->grants, &g->entry);
 	d->n_given--;
-	log_debugf("%s: took back %s", d->container.name, dev->devpath);
+	if (g->sound_card && --d->n_sound_cards == 0 && container_alive) {
+		sync_shared(desktops, d);
+	}
 	device_free(g->device);
 	free(g);
 }
 
 void desktops_device_changed(struct desktops *desktops, enum device_change change,
 	const struct device *dev) {
+	if (is_shared(dev)) {
+		for (struct hashmap_entry *e = hashmap_first(&desktops->by_name); e;
+			e = hashmap_next(&desktops->by_name, e)) {
+			sync_shared(desktops, hashmap_container_of(e, struct desktop, entry));
+		}
+		return;
+	}
 	struct grant *g = find_grant(desktops, dev->devpath);
 	struct desktop *owner = change == DEVICE_REMOVED ? NULL : owner_of(desktops, dev);
 	if (g != NULL && g->desktop != owner) {
@@ -167,6 +236,9 @@ void desktops_sync(struct desktops *desktops) {
 		}
 	}
 	free(list);
+	for (e = hashmap_first(&desktops->by_name); e; e = hashmap_next(&desktops->by_name, e)) {
+		sync_shared(desktops, hashmap_container_of(e, struct desktop, entry));
+	}
 }
 
 static void desktop_destroy(struct desktops *desktops, struct desktop *d, bool alive) {
@@ -178,6 +250,12 @@ static void desktop_destroy(struct desktops *desktops, struct desktop *d, bool a
 			take_back(desktops, g, alive);
 		}
 		e = next;
+	}
+	for (size_t i = 0; i < d->n_shared; i++) {
+		if (alive) {
+			withdraw(desktops, d, d->shared[i]);
+		}
+		device_free(d->shared[i]);
 	}
 	poller_remove(&desktops->daemon->poller, &d->exit_source);
 	hashmap_remove(&desktops->by_name, &d->entry);

@@ -19,12 +19,17 @@
 
 struct seatd_ns;
 
+#define DESKTOP_MAX_SHARED 4
+
 struct desktop {
 	struct hashmap_entry entry; /* by container name */
 	struct container container;
 	struct forwarder forwarder;
 	struct poller_source exit_source;
 	unsigned n_given;
+	unsigned n_sound_cards;     /* given cards whose seat shares the sound nodes */
+	struct device *shared[DESKTOP_MAX_SHARED]; /* the shared sound nodes it was given */
+	size_t n_shared;
 	struct desktops *desktops;
 };
 
@@ -33,6 +38,7 @@ struct grant {
 	struct hashmap_entry entry; /* by devpath */
 	struct desktop *desktop;
 	struct device *device;
+	bool sound_card; /* counts towards the desktop's shared sound nodes */
 };
 
 struct desktops {

@@ -70,7 +70,11 @@ expected() {
 	sa d --json devices | jq -r --arg s "$1" '.[] | select(.seat == $s and .kind != "hidraw") |
 		.syspath | ltrimstr("/sys")' | sort
 }
-heard_adds() { sed -n 's/^UDEV .* add *\(\/devices[^ ]*\) .*/\1/p' "$work/$1.udev" | sort; }
+# (the shared sound nodes are checked on their own below)
+heard_adds() {
+	sed -n 's/^UDEV .* add *\(\/devices[^ ]*\) .*/\1/p' "$work/$1.udev" |
+		grep -v '^/devices/virtual/sound/' | sort
+}
 diff <(heard_adds desk1) <(expected seat1) || fail "desk1 heard other devices than seat1's"
 diff <(heard_adds desk2) <(expected seat2) || fail "desk2 heard other devices than seat2's"
 grep -q "ID_SEAT=seat1" "$work/desk1.udev" || fail "desk1's events lack ID_SEAT"
@@ -83,6 +87,9 @@ grep -q "SOUND_INITIALIZED=1" "$work/desk2.udev" || fail "desk2's card was not a
 [ "$(node desk1 dri/renderD128)" = "226:128 200000:$(gid render)" ] || fail "desk1 renderD128"
 [ "$(node desk2 snd/controlC1)" = "116:8 200000:$(gid audio)" ] || fail "desk2 controlC1: $(node desk2 snd/controlC1)"
 [ -z "$(node desk1 input/event2)" ] || fail "desk1 has desk2's keyboard"
+# The shared sound nodes go to a desktop with a sound card, and only to it.
+[ "$(node desk2 snd/timer)" = "116:33 200000:$(gid audio)" ] || fail "desk2 has no timer: $(node desk2 snd/timer)"
+[ -z "$(node desk1 snd/timer)" ] || fail "desk1 has a timer but no sound card"
 [ -z "$(node desk2 input/event1)" ] || fail "desk2 has desk1's keyboard"
 db desk1 c13:65 | grep -qx "E:ID_SEAT=seat1" || fail "desk1's db entry for event1: $(db desk1 c13:65)"
 db desk1 c13:65 | grep -qx "Q:seat1" || fail "desk1's db entry lacks the seat tag"
@@ -98,11 +105,14 @@ mv "$work/unplugged/1-1.3" "$work/unplugged/1-1.4" "$usb1/"
 wait_until "desk1 hears the hotplugged keyboard" heard desk1 add "$dev5"
 [ "$(node desk1 input/event5)" = "13:69 200000:$(gid input)" ] || fail "desk1 event5: $(node desk1 input/event5)"
 heard desk2 add "$dev5" && fail "desk2 heard desk1's hotplugged keyboard"
+has_node() { [ -n "$(node "$1" "$2")" ]; }
+wait_until "desk1 gets the timer with its hotplugged sound card" has_node desk1 snd/timer
 mv "$usb1/1-1.3" "$usb1/1-1.4" "$work/unplugged/"
 "$UEVENT_INJECT" replay "$uevents" "$unplug"
 wait_until "desk1 hears the keyboard leave" heard desk1 remove "$dev5"
 [ -z "$(node desk1 input/event5)" ] || fail "the unplugged keyboard's node stayed"
 [ -z "$(db desk1 c13:69)" ] || fail "the unplugged keyboard's db entry stayed"
+wait_until "desk1 loses the timer with its sound card" eval '! has_node desk1 snd/timer'
 
 # Reassignment moves a device from one container to the other.
 sa d assign /dev/input/event2 seat1 >/dev/null || fail "assign"
