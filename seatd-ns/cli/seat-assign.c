@@ -18,7 +18,7 @@ static const char *const device_keys[] = {
 
 static void usage(FILE *out) {
 	fprintf(out,
-		"Usage: seat-assign [--socket PATH] [--json] COMMAND\n"
+		"Usage: seat-assign [--socket PATH] [--json] [--kernel-events] COMMAND\n"
 		"\n"
 		"Commands:\n"
 		"  devices                 list the seat devices the daemon sees\n"
@@ -33,6 +33,8 @@ static void usage(FILE *out) {
 		"  detach SEAT             take a seat from its container\n"
 		"  reload                  read the configuration again\n"
 		"  register NAME PID       register a desktop container by its init's pid\n"
+		"                          (--kernel-events: also inject kernel-format events,\n"
+		"                          for a container that runs its own udevd)\n"
 		"  unregister NAME         forget a container and take its devices back\n"
 		"\n"
 		"  --socket PATH  control socket (default " CONTROL_DEFAULT_SOCKET ")\n"
@@ -401,15 +403,17 @@ static const struct command commands[] = {
 };
 
 int main(int argc, char *argv[]) {
-	enum { OPT_SOCKET = 256, OPT_JSON, OPT_HELP };
+	enum { OPT_SOCKET = 256, OPT_JSON, OPT_KERNEL_EVENTS, OPT_HELP };
 	static const struct option long_options[] = {
 		{"socket", required_argument, NULL, OPT_SOCKET},
 		{"json", no_argument, NULL, OPT_JSON},
+		{"kernel-events", no_argument, NULL, OPT_KERNEL_EVENTS},
 		{"help", no_argument, NULL, OPT_HELP},
 		{NULL, 0, NULL, 0},
 	};
 	const char *socket_path = CONTROL_DEFAULT_SOCKET;
 	struct output out = {0};
+	bool kernel_events = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
 		switch (c) {
@@ -418,6 +422,9 @@ int main(int argc, char *argv[]) {
 			break;
 		case OPT_JSON:
 			out.json = true;
+			break;
+		case OPT_KERNEL_EVENTS:
+			kernel_events = true;
 			break;
 		case OPT_HELP:
 			usage(stdout);
@@ -444,6 +451,9 @@ int main(int argc, char *argv[]) {
 	control_builder_init(&request, command->name);
 	for (int i = 0; i < command->n_args; i++) {
 		control_builder_add(&request, command->keys[i], argv[optind + 1 + i]);
+	}
+	if (kernel_events) {
+		control_builder_add(&request, "kernel_events", "yes");
 	}
 	if (request.overflow) {
 		fprintf(stderr, "seat-assign: arguments too long\n");

@@ -53,6 +53,15 @@ static bool seat_shares_sound(struct desktops *desktops, const char *seat) {
 	return s == NULL || s->shared_sound;
 }
 
+/* The event: as udevd would send it, and as the kernel would for a container's own udevd. */
+static void announce(struct desktop *d, const struct device *dev, const struct device_view *view) {
+	if (forward_send(&d->forwarder, &d->container, view) == -1 ||
+		(d->kernel_events && forward_inject_kernel(&d->forwarder, &d->container, view) == -1)) {
+		log_warnf("%s: cannot announce %s of %s: %s", d->container.name,
+			uevent_action_name(view->ev.action), dev->devpath, strerror(errno));
+	}
+}
+
 /*
  * node, database entry, event: a consumer that hears the event finds everything in place.
  * Returns 0, or -1 when the device could not be given safely (nothing is then announced).
@@ -70,10 +79,7 @@ static int deliver(struct desktops *desktops, struct desktop *d, const struct de
 		log_errorf("%s: cannot write the udev database entry of %s: %s",
 			d->container.name, dev->devpath, strerror(errno));
 	}
-	if (forward_send(&d->forwarder, &d->container, &view) == -1) {
-		log_warnf("%s: cannot announce %s: %s", d->container.name, dev->devpath,
-			strerror(errno));
-	}
+	announce(d, dev, &view);
 	log_debugf("%s: given %s", d->container.name, dev->devpath);
 	return 0;
 }
@@ -82,7 +88,7 @@ static int deliver(struct desktops *desktops, struct desktop *d, const struct de
 static void withdraw(struct desktops *desktops, struct desktop *d, const struct device *dev) {
 	struct device_view view;
 	if (device_view_build(&view, dev, "remove", ++d->forwarder.seqnum) == 0) {
-		forward_send(&d->forwarder, &d->container, &view);
+		announce(d, dev, &view);
 		forward_db_remove(&d->container, &view);
 	}
 	if (dev->devname != NULL && dev->has_devnum &&
@@ -195,11 +201,12 @@ void desktops_device_changed(struct desktops *desktops, enum device_change chang
 	}
 	struct device_view view;
 	if (device_view_build(&view, dev, "change", ++owner->forwarder.seqnum) == -1 ||
-		forward_db_write(&owner->container, &view) == -1 ||
-		forward_send(&owner->forwarder, &owner->container, &view) == -1) {
-		log_warnf("%s: cannot pass on the change of %s: %s", owner->container.name,
-			dev->devpath, strerror(errno));
+		forward_db_write(&owner->container, &view) == -1) {
+		log_warnf("%s: cannot update the udev database entry of %s: %s",
+			owner->container.name, dev->devpath, strerror(errno));
+		return;
 	}
+	announce(owner, dev, &view);
 }
 
 void desktops_sync(struct desktops *desktops) {
@@ -274,7 +281,7 @@ static int container_exited(int fd, uint32_t events, void *data) {
 }
 
 int desktops_register(struct desktops *desktops, const char *name, pid_t pid,
-	const char **warning) {
+	bool kernel_events, const char **warning) {
 	*warning = NULL;
 	if (desktops_find(desktops, name) != NULL) {
 		errno = EEXIST;
@@ -285,6 +292,7 @@ int desktops_register(struct desktops *desktops, const char *name, pid_t pid,
 		return -1;
 	}
 	d->desktops = desktops;
+	d->kernel_events = kernel_events;
 	d->forwarder.fd = -1;
 	if (container_open(&d->container, name, pid) == -1) {
 		free(d);

@@ -252,6 +252,34 @@ int forward_db_remove(const struct container *c, const struct device_view *view)
 	return r == 0 ? 0 : -1;
 }
 
+/*
+ * Sends buf to dest with explicit credentials of the container's root: implicit ones would
+ * read as the overflow uid inside, which libudev drops.
+ */
+static int send_as_container_root(int fd, struct sockaddr_nl *dest, const struct container *c,
+	void *buf, size_t len) {
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	union {
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} control = {0};
+	struct msghdr m = {
+		.msg_name = dest,
+		.msg_namelen = sizeof(*dest),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control.buf,
+		.msg_controllen = sizeof(control.buf),
+	};
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&m);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_CREDENTIALS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(struct ucred));
+	struct ucred cred = {.pid = getpid(), .uid = c->root_uid, .gid = c->root_gid};
+	memcpy(CMSG_DATA(cmsg), &cred, sizeof(cred));
+	return sendmsg(fd, &m, 0) == -1 ? -1 : 0;
+}
+
 int forward_send(struct forwarder *f, const struct container *c, const struct device_view *view) {
 	char msg[UDEV_MESSAGE_MAX_SIZE];
 	int len = udev_message_encode(&view->ev, msg, sizeof(msg));
@@ -259,25 +287,54 @@ int forward_send(struct forwarder *f, const struct container *c, const struct de
 		return -1;
 	}
 	struct sockaddr_nl dest = {.nl_family = AF_NETLINK, .nl_groups = GROUP_UDEV};
-	struct iovec iov = {.iov_base = msg, .iov_len = (size_t)len};
-	union {
-		char buf[CMSG_SPACE(sizeof(struct ucred))];
-		struct cmsghdr align;
-	} control = {0};
-	struct msghdr m = {
-		.msg_name = &dest,
-		.msg_namelen = sizeof(dest),
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = control.buf,
-		.msg_controllen = sizeof(control.buf),
+	return send_as_container_root(f->fd, &dest, c, msg, (size_t)len);
+}
+
+int forward_inject_kernel(struct forwarder *f, const struct container *c,
+	const struct device_view *view) {
+	/* What the kernel itself would say: no udev properties, DEVNAME relative to /dev. */
+	static const char *const kernel_keys[] = {"ACTION", "DEVPATH", "SUBSYSTEM", "DEVNAME",
+		"DEVTYPE", "MAJOR", "MINOR"};
+	struct uevent ev = view->ev;
+	ev.n_properties = 0;
+	for (size_t i = 0; i < view->ev.n_properties; i++) {
+		struct uevent_property p = view->ev.properties[i];
+		for (size_t k = 0; k < sizeof(kernel_keys) / sizeof(kernel_keys[0]); k++) {
+			if (strcmp(p.key, kernel_keys[k]) == 0) {
+				if (strcmp(p.key, "DEVNAME") == 0 && strncmp(p.value, "/dev/", 5) == 0) {
+					p.value += 5;
+				}
+				ev.properties[ev.n_properties++] = p;
+			}
+		}
+	}
+	struct {
+		struct nlmsghdr header;
+		char payload[UEVENT_MAX_SIZE];
+	} msg;
+	int len = uevent_format_kernel(&ev, false, msg.payload, sizeof(msg.payload));
+	if (len == -1) {
+		return -1;
+	}
+	/* The kernel appends SEQNUM and broadcasts it on group 1 of that namespace (4.18+). */
+	msg.header = (struct nlmsghdr){
+		.nlmsg_len = (uint32_t)NLMSG_LENGTH((size_t)len),
+		.nlmsg_type = NLMSG_MIN_TYPE,
+		.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK,
 	};
-	/* Implicit credentials would read as the overflow uid inside, which libudev drops. */
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&m);
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_CREDENTIALS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(struct ucred));
-	struct ucred cred = {.pid = getpid(), .uid = c->root_uid, .gid = c->root_gid};
-	memcpy(CMSG_DATA(cmsg), &cred, sizeof(cred));
-	return sendmsg(f->fd, &m, 0) == -1 ? -1 : 0;
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	if (send_as_container_root(f->fd, &kernel, c, &msg, msg.header.nlmsg_len) == -1) {
+		return -1;
+	}
+	/* The kernel acks before sendmsg returns; read it to learn the verdict. */
+	char ack[NLMSG_SPACE(sizeof(struct nlmsgerr)) + 256];
+	ssize_t n = recv(f->fd, ack, sizeof(ack), MSG_DONTWAIT);
+	if (n >= (ssize_t)NLMSG_LENGTH(sizeof(struct nlmsgerr))) {
+		struct nlmsgerr *err = NLMSG_DATA((struct nlmsghdr *)(void *)ack);
+		if (err->error != 0) {
+			errno = -err->error;
+			return -1;
+		}
+	}
+	return 0;
 }

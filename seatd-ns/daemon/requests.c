@@ -379,7 +379,7 @@ static int reload(struct seatd_ns *daemon, struct control_client *client) {
 }
 
 static int register_container(struct seatd_ns *daemon, struct control_client *client,
-	const char *name, const char *pid_text) {
+	const char *name, const char *pid_text, bool kernel_events) {
 	char message[512];
 	if (name == NULL || pid_text == NULL) {
 		return send_error(client, "usage: register NAME --pid PID");
@@ -394,7 +394,7 @@ static int register_container(struct seatd_ns *daemon, struct control_client *cl
 		return send_error(client, "invalid pid");
 	}
 	const char *warning;
-	if (desktops_register(&daemon->desktops, name, (pid_t)pid, &warning) == -1) {
+	if (desktops_register(&daemon->desktops, name, (pid_t)pid, kernel_events, &warning) == -1) {
 		snprintf(message, sizeof(message), "cannot register %s: %s", name,
 			errno == EEXIST ? "a container of that name is registered" : strerror(errno));
 		return send_error(client, message);
@@ -451,7 +451,8 @@ int seatd_ns_handle_request(void *data, struct control_client *client,
 	}
 	if (strcmp(verb, "register") == 0) {
 		return register_container(daemon, client, control_record_get(request, "name"),
-			control_record_get(request, "pid"));
+			control_record_get(request, "pid"),
+			control_record_get(request, "kernel_events") != NULL);
 	}
 	if (strcmp(verb, "unregister") == 0) {
 		return unregister_container(daemon, client, control_record_get(request, "name"));

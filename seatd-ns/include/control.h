@@ -19,11 +19,16 @@
  *   "devices"  -> one "device" record per seat device, then "end"
  *   "status"   -> one "status" record, then "end"
  *   "monitor"  -> "end" once subscribed, then an "event" record for every change
+ *   "seats"    -> one "seat" record per seat (name origin container hidraw shared_sound)
+ *   "assign" device= seat=, "unassign" device=, "attach" seat= container=, "detach" seat=,
+ *   "reload", "register" name= pid= [kernel_events=yes], "unregister" name=
+ *              -> "done" (message) then "end", or "error"
  *
  * Replies:
  *   "device"   syspath subsystem devnode devnum kind id_path seat [input_class]
  *              [sound_initialized]
- *   "event"    action (add|change|remove) and the fields of a device record
+ *   "event"    action (add|change|remove) and the fields of a device record, or
+ *              action (attach|detach) seat container
  *   "status"   version source sysfs devices events_received events_applied
  *              events_malformed events_foreign overflows clients
  *   "error"    message; the request changed nothing

@@ -26,6 +26,7 @@ struct desktop {
 	struct container container;
 	struct forwarder forwarder;
 	struct poller_source exit_source;
+	bool kernel_events;         /* also inject kernel-format events, for its own udevd */
 	unsigned n_given;
 	unsigned n_sound_cards;     /* given cards whose seat shares the sound nodes */
 	struct device *shared[DESKTOP_MAX_SHARED]; /* the shared sound nodes it was given */
@@ -52,12 +53,13 @@ int desktops_init(struct desktops *desktops, struct seatd_ns *daemon, const char
 void desktops_finish(struct desktops *desktops);
 
 /*
- * Registers a container by name and init pid. Sets *warning to a static sentence when the
+ * Registers a container by name and init pid; with kernel_events, its events are also
+ * injected in the kernel's format (for a container that runs its own udevd). Sets *warning to a static sentence when the
  * container's network namespace belongs to the host's user namespace (it then hears every
  * host uevent from the kernel). Returns 0, or -1 with errno (EEXIST, ESRCH, ...).
  */
 int desktops_register(struct desktops *desktops, const char *name, pid_t pid,
-	const char **warning);
+	bool kernel_events, const char **warning);
 int desktops_unregister(struct desktops *desktops, const char *name);
 struct desktop *desktops_find(struct desktops *desktops, const char *name);
 

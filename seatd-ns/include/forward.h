@@ -50,4 +50,12 @@ int forward_db_remove(const struct container *c, const struct device_view *view)
 /* Sends the view as a udev message on group 2 with the container root's credentials. */
 int forward_send(struct forwarder *f, const struct container *c, const struct device_view *view);
 
+/*
+ * For a container that runs its own udevd: injects the kernel-format event of the view into
+ * the container's network namespace through the kernel, which broadcasts it on group 1 there
+ * as its own. Returns 0, or -1 with errno (the kernel's verdict).
+ */
+int forward_inject_kernel(struct forwarder *f, const struct container *c,
+	const struct device_view *view);
+
 #endif

@@ -142,6 +142,22 @@ sa d register desk3 1 2>/dev/null && fail "pid 1 accepted"
 kill -0 "${daemons[d]}" || fail "the daemon died"
 sa d --json status >/dev/null || fail "the daemon does not answer"
 
+# A container that runs its own udevd gets kernel-format events too, injected through the
+# kernel into its network namespace (its udevd listens to group 1).
+"$CONTAINER_RUN" --pid-file "$work/desk4.pid" -- sh -c 'mkdir -p /run/udev && : >/run/udev/control &&
+	exec udevadm monitor --kernel --property' >"$work/desk4.udev" 2>&1 &
+pids+=($!)
+wait_until "container desk4 is up" test -s "$work/desk4.pid"
+desk4_pid=$(cat "$work/desk4.pid")
+wait_until "udevadm monitor runs in desk4" grep -q "^KERNEL - " "$work/desk4.udev"
+sa d --kernel-events register desk4 "$desk4_pid" >/dev/null || fail "register desk4"
+sa d attach seat3 desk4 >/dev/null || fail "attach seat3 to desk4"
+kernel_heard() { grep -q "^KERNEL.* add *$1 " "$work/desk4.udev"; }
+wait_until "desk4's kernel monitor hears its GPU" kernel_heard /devices/pci0000:00/0000:00:06.0/drm/card1
+grep -q "^DEVNAME=/dev/dri/card1$" "$work/desk4.udev" || fail "the kernel-format event lacks its node"
+grep -q "^ID_SEAT=" "$work/desk4.udev" && fail "udev properties in a kernel-format event"
+sa d unregister desk4 >/dev/null || fail "unregister desk4"
+
 # A container sharing the host's user namespace is registered with a warning.
 container priv --share-userns
 out=$(sa d register priv "$priv_pid") || fail "register priv: $out"
