@@ -158,6 +158,15 @@ grep -q "^DEVNAME=/dev/dri/card1$" "$work/desk4.udev" || fail "the kernel-format
 grep -q "^ID_SEAT=" "$work/desk4.udev" && fail "udev properties in a kernel-format event"
 sa d unregister desk4 >/dev/null || fail "unregister desk4"
 
+# A container with a read-only /dev: refused with a log line, nothing announced, daemon fine.
+container desk5 -- "mount -t tmpfs -o ro tmpfs /dev"
+sa d attach seat3 desk5 >/dev/null || fail "attach seat3 to desk5"
+sa d register desk5 "$desk5_pid" >/dev/null || fail "register desk5"
+
+wait_until "the read-only /dev is logged" grep -q "desk5: cannot make the node of .*: Read-only file system" "$work/d.log"
+heard desk5 add /devices/pci0000:00/0000:00:06.0/drm/card1 && fail "desk5 was told of a device it has no node for"
+sa d unregister desk5 >/dev/null || fail "unregister desk5"
+
 # A container sharing the host's user namespace is registered with a warning.
 container priv --share-userns
 out=$(sa d register priv "$priv_pid") || fail "register priv: $out"
