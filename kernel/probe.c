@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "device_filter.h"
 #include "log.h"
 #include "probe.h"
 
@@ -1082,24 +1083,73 @@ static int copy_path(char *dst, const char *src) {
 	return 0;
 }
 
-/* Joins a hierarchy's mount point and this process's cgroup, relative to the mount's root. */
-static void own_cgroup(char *own, const char *mount, const char *mount_root, const char *path) {
+/*
+ * Joins a hierarchy's mount point and a cgroup path from /proc/PID/cgroup, which is relative
+ * to the mount's root. Returns -1 when the cgroup is not under that root or is not a
+ * directory there: this mount does not show it.
+ */
+static int join_cgroup(char *out, const char *mount, const char *mount_root, const char *path) {
 	size_t root_len = strcmp(mount_root, "/") == 0 ? 0 : strlen(mount_root);
-	if (root_len > 0 && strncmp(path, mount_root, root_len) == 0) {
+	if (root_len > 0) {
+		if (strncmp(path, mount_root, root_len) != 0 ||
+			(path[root_len] != '/' && path[root_len] != '\0')) {
+			return -1;
+		}
 		path += root_len;
-	} else if (root_len > 0) {
-		path = "/";
 	}
 	struct stat st;
-	int n = snprintf(own, PATH_MAX, "%s%s", mount, strcmp(path, "/") == 0 ? "" : path);
-	if (n < 0 || n >= PATH_MAX || stat(own, &st) == -1 || !S_ISDIR(st.st_mode)) {
-		snprintf(own, PATH_MAX, "%s", mount);
+	int n = snprintf(out, PATH_MAX, "%s%s", mount, strcmp(path, "/") == 0 ? "" : path);
+	if (n < 0 || n >= PATH_MAX || stat(out, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		out[0] = '\0';
+		return -1;
 	}
+	return 0;
 }
 
-int kernel_probe_find_cgroups(struct kernel_probe_cgroups *cg) {
-	memset(cg, 0, sizeof(*cg));
-	char v2_root[PATH_MAX] = "/", v1_root[PATH_MAX] = "/";
+int kernel_probe_read_proc_cgroup(pid_t pid, char *v2, char *v1_devices) {
+	char file[64];
+	if (pid == 0) {
+		snprintf(file, sizeof(file), "/proc/self/cgroup");
+	} else {
+		snprintf(file, sizeof(file), "/proc/%d/cgroup", (int)pid);
+	}
+	v2[0] = v1_devices[0] = '\0';
+	FILE *f = fopen(file, "re");
+	if (f == NULL) {
+		errno = errno == ENOENT && pid != 0 ? ESRCH : errno;
+		return -1;
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	/* N:controllers:path; the v2 line is 0::path. */
+	while (getline(&line, &cap, f) != -1) {
+		line[strcspn(line, "\n")] = '\0';
+		char *controllers = strchr(line, ':');
+		char *path = controllers != NULL ? strchr(controllers + 1, ':') : NULL;
+		if (path == NULL) {
+			continue;
+		}
+		*controllers++ = '\0';
+		*path++ = '\0';
+		if (strcmp(line, "0") == 0 && controllers[0] == '\0') {
+			copy_path(v2, path);
+		} else if (has_token(controllers, "devices")) {
+			copy_path(v1_devices, path);
+		}
+	}
+	/* A process that exits while we read leaves an empty or partial file. */
+	int err = ferror(f) ? errno : 0;
+	fclose(f);
+	free(line);
+	if (err != 0) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+/* The cgroup mounts, and the root of each within its hierarchy. */
+static int find_cgroup_mounts(struct kernel_probe_cgroups *cg, char *v2_root, char *v1_root) {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	if (f == NULL) {
 		return -1;
@@ -1143,32 +1193,46 @@ int kernel_probe_find_cgroups(struct kernel_probe_cgroups *cg) {
 		}
 	}
 	fclose(f);
-	/* N:controllers:path; the v2 line is 0::path. */
-	f = fopen("/proc/self/cgroup", "re");
-	while (f != NULL && getline(&line, &cap, f) != -1) {
-		line[strcspn(line, "\n")] = '\0';
-		char *controllers = strchr(line, ':');
-		char *path = controllers != NULL ? strchr(controllers + 1, ':') : NULL;
-		if (path == NULL) {
-			continue;
-		}
-		*controllers++ = '\0';
-		*path++ = '\0';
-		if (strcmp(line, "0") == 0 && controllers[0] == '\0' && cg->v2[0] != '\0') {
-			own_cgroup(cg->v2_own, cg->v2, v2_root, path);
-		} else if (has_token(controllers, "devices") && cg->v1_devices[0] != '\0') {
-			own_cgroup(cg->v1_devices_own, cg->v1_devices, v1_root, path);
-		}
-	}
-	if (f != NULL) {
-		fclose(f);
-	}
 	free(line);
-	if (cg->v2[0] != '\0' && cg->v2_own[0] == '\0') {
+	return 0;
+}
+
+int kernel_probe_find_cgroups(struct kernel_probe_cgroups *cg) {
+	memset(cg, 0, sizeof(*cg));
+	char v2_root[PATH_MAX] = "/", v1_root[PATH_MAX] = "/";
+	char v2[PATH_MAX], v1[PATH_MAX];
+	if (find_cgroup_mounts(cg, v2_root, v1_root) == -1) {
+		return -1;
+	}
+	/* Where this process's cgroup is not visible, the probe works at the mount's root. */
+	if (kernel_probe_read_proc_cgroup(0, v2, v1) == -1) {
+		v2[0] = v1[0] = '\0';
+	}
+	if (cg->v2[0] != '\0' &&
+		(v2[0] == '\0' || join_cgroup(cg->v2_own, cg->v2, v2_root, v2) == -1)) {
 		strcpy(cg->v2_own, cg->v2);
 	}
-	if (cg->v1_devices[0] != '\0' && cg->v1_devices_own[0] == '\0') {
+	if (cg->v1_devices[0] != '\0' &&
+		(v1[0] == '\0' ||
+			join_cgroup(cg->v1_devices_own, cg->v1_devices, v1_root, v1) == -1)) {
 		strcpy(cg->v1_devices_own, cg->v1_devices);
+	}
+	return 0;
+}
+
+int kernel_probe_find_cgroups_of(pid_t pid, struct kernel_probe_cgroups *cg) {
+	memset(cg, 0, sizeof(*cg));
+	char v2_root[PATH_MAX] = "/", v1_root[PATH_MAX] = "/";
+	char v2[PATH_MAX], v1[PATH_MAX];
+	if (find_cgroup_mounts(cg, v2_root, v1_root) == -1 ||
+		kernel_probe_read_proc_cgroup(pid, v2, v1) == -1) {
+		return -1;
+	}
+	if (cg->v2[0] != '\0' && v2[0] != '\0') {
+		join_cgroup(cg->v2_own, cg->v2, v2_root, v2);
+	}
+	if (cg->v1_devices[0] != '\0' && v1[0] != '\0') {
+		join_cgroup(cg->v1_devices_own, cg->v1_devices, v1_root, v1);
 	}
 	return 0;
 }
@@ -1314,12 +1378,6 @@ out:
 #define INSN(c, d, s, o, i) \
 	((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)})
 
-struct device_key {
-	uint32_t type; /* BPF_DEVCG_DEV_CHAR or _BLOCK */
-	uint32_t major;
-	uint32_t minor;
-};
-
 static int bpf_call(int cmd, union bpf_attr *attr) {
 	return (int)syscall(SYS_bpf, cmd, attr, sizeof(*attr));
 }
@@ -1392,7 +1450,7 @@ struct bpf_scratch {
 	int cgroup_fd;
 	int prog_fd;
 	bool attached;
-	int map_fd;
+	struct device_filter *filter; /* the daemon's program, for the map probe */
 };
 
 static void bpf_scratch_release_program(struct bpf_scratch *s) {
@@ -1476,57 +1534,27 @@ static void probe_bpf_device(struct bpf_scratch *s, struct kernel_probe_result *
 }
 
 /*
- * The daemon's program consults a map, so a hotplug is one map update: allow a device
- * when its (type, major, minor) is a key of the map.
+ * The daemon's program (device_filter.bpf.c) consults a map, so a hotplug is one map update:
+ * it allows a device when its (type, major, minor) is a key of the map. Loaded here without
+ * its basic devices, so that the map alone decides about /dev/null.
  */
 static void probe_bpf_device_map(struct bpf_scratch *s, struct kernel_probe_result *r) {
-	union bpf_attr attr;
-	memset(&attr, 0, sizeof(attr));
-	attr.map_type = BPF_MAP_TYPE_HASH;
-	attr.key_size = sizeof(struct device_key);
-	attr.value_size = sizeof(uint32_t);
-	attr.max_entries = 16;
-	s->map_fd = bpf_call(BPF_MAP_CREATE, &attr);
-	if (s->map_fd == -1) {
-		set_result(r, status_for_errno(errno), "BPF_MAP_CREATE(hash): %s", err_name(errno));
+	s->filter = device_filter_new(DEVICE_FILTER_NO_BASIC);
+	if (s->filter == NULL) {
+		set_result(r, status_for_errno(errno),
+			"loading the device program with its hash map: %s", err_name(errno));
 		return;
 	}
-	const struct bpf_insn prog[] = {
-		INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_6, BPF_REG_1, 0, 0),
-		/* key.type = ctx->access_type & 0xffff */
-		INSN(BPF_LDX | BPF_W | BPF_MEM, BPF_REG_2, BPF_REG_6, 0, 0),
-		INSN(BPF_ALU64 | BPF_AND | BPF_K, BPF_REG_2, 0, 0, 0xffff),
-		INSN(BPF_STX | BPF_W | BPF_MEM, BPF_REG_10, BPF_REG_2, -12, 0),
-		/* key.major, key.minor */
-		INSN(BPF_LDX | BPF_W | BPF_MEM, BPF_REG_3, BPF_REG_6, 4, 0),
-		INSN(BPF_STX | BPF_W | BPF_MEM, BPF_REG_10, BPF_REG_3, -8, 0),
-		INSN(BPF_LDX | BPF_W | BPF_MEM, BPF_REG_4, BPF_REG_6, 8, 0),
-		INSN(BPF_STX | BPF_W | BPF_MEM, BPF_REG_10, BPF_REG_4, -4, 0),
-		/* r0 = bpf_map_lookup_elem(map, &key) */
-		INSN(BPF_LD | BPF_DW | BPF_IMM, BPF_REG_1, BPF_PSEUDO_MAP_FD, 0, s->map_fd),
-		INSN(0, 0, 0, 0, 0),
-		INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0),
-		INSN(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -12),
-		INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem),
-		/* allowed if found */
-		INSN(BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_0, 0, 2, 0),
-		INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1),
-		INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
-		INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0),
-		INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
-	};
-	if (bpf_scratch_attach(s, prog, sizeof(prog) / sizeof(prog[0]), r) == -1 ||
-		bpf_scratch_expect(s, "/dev/null", EPERM, "empty map", r) == -1) {
+	if (device_filter_attach(s->filter, s->cgroup_fd) == -1) {
+		set_result(r, status_for_errno(errno),
+			"BPF_PROG_ATTACH(BPF_CGROUP_DEVICE) to %s: %s", s->cgroup, err_name(errno));
 		return;
 	}
-	struct device_key key = {.type = BPF_DEVCG_DEV_CHAR, .major = 1, .minor = 3};
-	uint32_t value = 1;
-	memset(&attr, 0, sizeof(attr));
-	attr.map_fd = (uint32_t)s->map_fd;
-	attr.key = (uint64_t)(uintptr_t)&key;
-	attr.value = (uint64_t)(uintptr_t)&value;
-	attr.flags = BPF_ANY;
-	if (bpf_call(BPF_MAP_UPDATE_ELEM, &attr) == -1) {
+	if (bpf_scratch_expect(s, "/dev/null", EPERM, "empty map", r) == -1) {
+		return;
+	}
+	if (device_filter_set(s->filter, DEVICE_FILTER_CHAR, 1, 3, DEVICE_FILTER_ACCESS_ALL) ==
+		-1) {
 		set_result(r, KERNEL_PROBE_MISSING, "BPF_MAP_UPDATE_ELEM: %s", err_name(errno));
 		return;
 	}
@@ -1541,7 +1569,7 @@ static void probe_bpf_device_map(struct bpf_scratch *s, struct kernel_probe_resu
 
 static void probe_bpf(const struct kernel_probe_cgroups *cg, struct kernel_probe_result *dev,
 	struct kernel_probe_result *map) {
-	struct bpf_scratch s = {.cgroup_fd = -1, .prog_fd = -1, .map_fd = -1};
+	struct bpf_scratch s = {.cgroup_fd = -1, .prog_fd = -1};
 	if (cg->v2[0] == '\0') {
 		set_result(dev, KERNEL_PROBE_UNTESTED, "no cgroup2 hierarchy to attach to");
 		set_result(map, KERNEL_PROBE_UNTESTED, "no cgroup2 hierarchy to attach to");
@@ -1568,9 +1596,7 @@ static void probe_bpf(const struct kernel_probe_cgroups *cg, struct kernel_probe
 	}
 	bpf_scratch_release_program(&s);
 out:
-	if (s.map_fd != -1) {
-		close(s.map_fd);
-	}
+	device_filter_free(s.filter);
 	if (s.cgroup_fd != -1) {
 		close(s.cgroup_fd);
 	}

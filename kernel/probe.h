@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /*
  * A probe of the kernel features seatd-ns relies on (kernel/README.md says why each one
@@ -82,7 +83,25 @@ struct kernel_probe_cgroups {
 	char v1_devices_own[PATH_MAX];
 };
 
-/* Returns 0 (even if neither is mounted), or -1 with errno set if mountinfo is unreadable. */
+/*
+ * Returns 0 (even if neither is mounted), or -1 with errno set if mountinfo is unreadable.
+ * Where this process's cgroup is not visible in a mount, *_own is the mount's root.
+ */
 int kernel_probe_find_cgroups(struct kernel_probe_cgroups *cgroups);
+
+/*
+ * The same for process pid (the daemon's containers), except that *_own is empty where
+ * that process's cgroup is not visible in our mount: never a stand-in. -1 with errno when
+ * mountinfo or /proc/PID/cgroup cannot be read (ESRCH: no such process).
+ */
+int kernel_probe_find_cgroups_of(pid_t pid, struct kernel_probe_cgroups *cgroups);
+
+/*
+ * Process pid's cgroup (0: this process) in the v2 hierarchy and in the v1 devices one,
+ * as /proc/PID/cgroup gives them: relative to the reader's cgroup namespace. Both buffers
+ * have PATH_MAX bytes; empty when the process has none there. -1 with errno (ESRCH: no
+ * such process).
+ */
+int kernel_probe_read_proc_cgroup(pid_t pid, char *v2, char *v1_devices);
 
 #endif

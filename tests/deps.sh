@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(
 	gcc clang libclang-rt-14-dev meson ninja-build pkg-config
-	libinih-dev libudev-dev
+	libinih-dev libudev-dev libbpf-dev bpftool
 	udev jq python3 util-linux tar gzip
 )
 missing=()

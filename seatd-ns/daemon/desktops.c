@@ -62,16 +62,28 @@ static void announce(struct desktop *d, const struct device *dev, const struct d
 	}
 }
 
+static bool has_node(const struct device *dev) {
+	return dev->devname != NULL && dev->has_devnum;
+}
+
 /*
- * node, database entry, event: a consumer that hears the event finds everything in place.
- * Returns 0, or -1 when the device could not be given safely (nothing is then announced).
+ * node, cgroup permission, database entry, event: a consumer that hears the event finds
+ * everything in place. Returns 0, or -1 when the device could not be given safely (nothing
+ * is then announced).
  */
 static int deliver(struct desktops *desktops, struct desktop *d, const struct device *dev) {
 	struct device_view view;
-	if (dev->devname != NULL && dev->has_devnum &&
-		nodes_create(&desktops->nodes, &d->container, dev) == -1) {
+	if (has_node(dev) && nodes_create(&desktops->nodes, &d->container, dev) == -1) {
 		log_errorf("%s: cannot make the node of %s: %s; not given", d->container.name,
 			dev->devpath, strerror(errno));
+		return -1;
+	}
+	if (has_node(dev) && d->cgroup != NULL &&
+		cgroup_devices_allow(d->cgroup, 'c', dev->major, dev->minor, CGROUP_DEVICES_RW) ==
+			-1) {
+		log_errorf("%s: cannot allow %s in its cgroup: %s; not given", d->container.name,
+			dev->devpath, strerror(errno));
+		nodes_remove(&desktops->nodes, &d->container, dev);
 		return -1;
 	}
 	if (device_view_build(&view, dev, "add", ++d->forwarder.seqnum) == -1 ||
@@ -84,15 +96,20 @@ static int deliver(struct desktops *desktops, struct desktop *d, const struct de
 	return 0;
 }
 
-/* event, database entry, node: the reverse of deliver. */
+/* event, database entry, cgroup permission, node: the reverse of deliver. */
 static void withdraw(struct desktops *desktops, struct desktop *d, const struct device *dev) {
 	struct device_view view;
 	if (device_view_build(&view, dev, "remove", ++d->forwarder.seqnum) == 0) {
 		announce(d, dev, &view);
 		forward_db_remove(&d->container, &view);
 	}
-	if (dev->devname != NULL && dev->has_devnum &&
-		nodes_remove(&desktops->nodes, &d->container, dev) == -1) {
+	if (has_node(dev) && d->cgroup != NULL &&
+		cgroup_devices_deny(d->cgroup, 'c', dev->major, dev->minor,
+			CGROUP_DEVICES_RW | CGROUP_DEVICES_MKNOD) == -1) {
+		log_warnf("%s: cannot deny %s in its cgroup: %s", d->container.name, dev->devpath,
+			strerror(errno));
+	}
+	if (has_node(dev) && nodes_remove(&desktops->nodes, &d->container, dev) == -1) {
 		log_warnf("%s: cannot remove the node of %s: %s", d->container.name, dev->devpath,
 			strerror(errno));
 	}
@@ -265,6 +282,9 @@ static void desktop_destroy(struct desktops *desktops, struct desktop *d, bool a
 		device_free(d->shared[i]);
 	}
 	poller_remove(&desktops->daemon->poller, &d->exit_source);
+	if (d->cgroup != NULL) {
+		cgroup_devices_close(d->cgroup);
+	}
 	hashmap_remove(&desktops->by_name, &d->entry);
 	nodes_forget(&desktops->nodes, d->container.name);
 	forwarder_close(&d->forwarder);
@@ -318,6 +338,14 @@ int desktops_register(struct desktops *desktops, const char *name, pid_t pid,
 		*warning = "its network namespace belongs to the host's user namespace, so the "
 			   "kernel sends it every host uevent; give it a user namespace of its own";
 		log_warnf("container %s: %s", name, *warning);
+	}
+	/* Without it the container's own device cgroup alone decides what it may open. */
+	d->cgroup = cgroup_devices_open(pid);
+	if (d->cgroup == NULL) {
+		*warning = errno == EBUSY ? "it shares the daemon's cgroup, so its device access "
+					    "cannot be restricted; give it a cgroup of its own"
+					  : "its device cgroup cannot be controlled";
+		log_warnf("container %s: %s (%s)", name, *warning, strerror(errno));
 	}
 	log_infof("container %s registered (pid %d)", name, (int)pid);
 	desktops_sync(desktops);

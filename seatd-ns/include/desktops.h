@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 
+#include "cgroup_devices.h"
 #include "container.h"
 #include "devtable.h"
 #include "forward.h"
@@ -25,6 +26,7 @@ struct desktop {
 	struct hashmap_entry entry; /* by container name */
 	struct container container;
 	struct forwarder forwarder;
+	struct cgroup_devices *cgroup; /* NULL: its own device cgroup alone decides */
 	struct poller_source exit_source;
 	bool kernel_events;         /* also inject kernel-format events, for its own udevd */
 	unsigned n_given;

@@ -24,7 +24,8 @@ container() {
 	local opts=()
 	while [ $# -gt 0 ] && [ "$1" != "--" ]; do opts+=("$1"); shift; done
 	[ $# -gt 1 ] && setup=$2
-	"$CONTAINER_RUN" "${opts[@]}" --pid-file "$work/$name.pid" -- sh -c "$setup;
+	"$CONTAINER_RUN" "${opts[@]}" --cgroup "seatd-ns-test-$name-$$" --pid-file "$work/$name.pid" \
+		-- sh -c "$setup;
 		mkdir -p /run/udev && : >/run/udev/control &&
 		exec udevadm monitor --udev --property" >"$work/$name.udev" 2>&1 &
 	pids+=($!)
@@ -87,6 +88,31 @@ grep -q "SOUND_INITIALIZED=1" "$work/desk2.udev" || fail "desk2's card was not a
 [ "$(node desk1 dri/renderD128)" = "226:128 200000:$(gid render)" ] || fail "desk1 renderD128"
 [ "$(node desk2 snd/controlC1)" = "116:8 200000:$(gid audio)" ] || fail "desk2 controlC1: $(node desk2 snd/controlC1)"
 [ -z "$(node desk1 input/event2)" ] || fail "desk1 has desk2's keyboard"
+# cgroup: from inside desk1 (its namespaces and its cgroup), its keyboard passes the device
+# check (ENXIO or ENODEV: there is no hardware), desk2's keyboard is refused (EPERM) even
+# through a node the host made where desk1 can reach it, and the basic devices open.
+chmod 0711 "$work"
+mkdir -m 0755 "$work/devnodes"
+mknod "$work/devnodes/kbd2" c 13 66
+mknod "$work/devnodes/null" c 1 3
+chmod 0666 "$work/devnodes"/*
+inside() {
+	local pid cg
+	pid=$(eval echo "\$${1}_pid")
+	cg=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)$(sed -n 's/^0:://p' "/proc/$pid/cgroup")
+	sh -c "echo \$\$ >$cg/cgroup.procs && exec nsenter -t $pid -U -m -n -p -- sh -c '$2'" 2>&1
+}
+open_result() { inside desk1 "( : <$1 ) 2>&1 && echo opened"; }
+case "$(open_result /dev/input/event1)" in
+*"No such device"*) ;;
+*) fail "desk1 cannot pass the device check for its keyboard: $(open_result /dev/input/event1)" ;;
+esac
+case "$(open_result "$work/devnodes/kbd2")" in
+*"Operation not permitted"*) ;;
+*) fail "desk1 may open desk2's keyboard: $(open_result "$work/devnodes/kbd2")" ;;
+esac
+[ "$(open_result "$work/devnodes/null")" = opened ] || fail "desk1 cannot open a null device"
+
 # The shared sound nodes go to a desktop with a sound card, and only to it.
 [ "$(node desk2 snd/timer)" = "116:33 200000:$(gid audio)" ] || fail "desk2 has no timer: $(node desk2 snd/timer)"
 [ -z "$(node desk1 snd/timer)" ] || fail "desk1 has a timer but no sound card"
@@ -112,6 +138,11 @@ mv "$usb1/1-1.3" "$usb1/1-1.4" "$work/unplugged/"
 wait_until "desk1 hears the keyboard leave" heard desk1 remove "$dev5"
 [ -z "$(node desk1 input/event5)" ] || fail "the unplugged keyboard's node stayed"
 [ -z "$(db desk1 c13:69)" ] || fail "the unplugged keyboard's db entry stayed"
+mknod "$work/devnodes/kbd5" c 13 69
+case "$(open_result "$work/devnodes/kbd5")" in
+*"Operation not permitted"*) ;;
+*) fail "desk1 may still open the unplugged keyboard: $(open_result "$work/devnodes/kbd5")" ;;
+esac
 wait_until "desk1 loses the timer with its sound card" eval '! has_node desk1 snd/timer'
 
 # Reassignment moves a device from one container to the other.
@@ -144,7 +175,7 @@ sa d --json status >/dev/null || fail "the daemon does not answer"
 
 # A container that runs its own udevd gets kernel-format events too, injected through the
 # kernel into its network namespace (its udevd listens to group 1).
-"$CONTAINER_RUN" --pid-file "$work/desk4.pid" -- sh -c 'mkdir -p /run/udev && : >/run/udev/control &&
+"$CONTAINER_RUN" --cgroup "seatd-ns-test-desk4-$$" --pid-file "$work/desk4.pid" -- sh -c 'mkdir -p /run/udev && : >/run/udev/control &&
 	exec udevadm monitor --kernel --property' >"$work/desk4.udev" 2>&1 &
 pids+=($!)
 wait_until "container desk4 is up" test -s "$work/desk4.pid"
