@@ -330,11 +330,14 @@ static int attach(struct seatd_ns *daemon, struct control_client *client, const 
 		return send_error(client, "invalid container name: letters, digits, _, . or -, "
 					  "at most 64 characters");
 	}
-	const char *current = seats_container(&daemon->seats, seat);
-	if (detach && current == NULL) {
+	/* A copy: the attachment it points into is replaced below. */
+	char current[CONTAINER_NAME_MAX + 1] = "";
+	const char *attached = seats_container(&daemon->seats, seat);
+	if (detach && attached == NULL) {
 		snprintf(message, sizeof(message), "%s has no container", seat);
 		return send_error(client, message);
 	}
+	snprintf(current, sizeof(current), "%s", attached ? attached : "");
 	const struct attachment *a = state_find_attachment(&daemon->state, seat);
 	struct attachment undo = {.seat = a ? strdup(a->seat) : NULL};
 	undo.container = a && a->container ? strdup(a->container) : NULL;
