@@ -285,21 +285,14 @@ static int add_or_update(struct devtable *table, const struct uevent *ev, enum d
 		bool changed = !device_equal(dev, fresh);
 		dev->generation = table->generation;
 		if (changed) {
-			struct hashmap_entry entry = dev->entry;
-			char *devpath = dev->devpath;
-			free(dev->subsystem);
-			free(dev->devname);
-			free(dev->id_path);
-			free(dev->udev_seat);
-			free(dev->seat);
+			/* The record in the table takes the new fields; the old ones go with fresh. */
+			struct device old = *dev;
 			*dev = *fresh;
-			free(fresh->devpath);
-			free(fresh);
-			dev->entry = entry;
-			dev->devpath = devpath;
-		} else {
-			device_free(fresh);
+			dev->entry = old.entry;
+			dev->entry.key = dev->devpath; /* the same path, in the string that stays */
+			*fresh = old;
 		}
+		device_free(fresh);
 		/* A change event is news even when the record stays (a DRM hotplug, say). */
 		if (changed || ev->action == UEVENT_ACTION_CHANGE) {
 			notify(table, DEVICE_CHANGED, dev);

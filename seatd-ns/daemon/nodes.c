@@ -146,19 +146,17 @@ static void host_node_path(const struct nodes *nodes, const char *container,
 	snprintf(out, size, "%s/%s/c%u:%u", nodes->dir, container, dev->major, dev->minor);
 }
 
-/* In a child that joined the container's mount namespace: mount tree_fd at dir_fd/name. */
-static int move_mount_in(const struct container *c, int tree_fd, int dir_fd, const char *name) {
+/*
+ * Runs fn(data) in a child that joined the container's mount namespace: mounting into it
+ * needs that, and the daemon itself must never leave its own. fn returns 0 or an errno.
+ */
+static int in_mount_ns(const struct container *c, int (*fn)(void *data), void *data) {
 	pid_t pid = fork();
 	if (pid == -1) {
 		return -1;
 	}
 	if (pid == 0) {
-		if (setns(c->mnt_fd, CLONE_NEWNS) == -1 ||
-			syscall(SYS_move_mount, tree_fd, "", dir_fd, name, MOVE_MOUNT_F_EMPTY_PATH) ==
-				-1) {
-			_exit(errno);
-		}
-		_exit(0);
+		_exit(setns(c->mnt_fd, CLONE_NEWNS) == -1 ? errno : fn(data));
 	}
 	int status;
 	while (waitpid(pid, &status, 0) == -1) {
@@ -173,25 +171,35 @@ static int move_mount_in(const struct container *c, int tree_fd, int dir_fd, con
 	return 0;
 }
 
+struct mount_args {
+	int tree_fd;
+	int dir_fd;
+	const char *name;
+};
+
+static int do_move_mount(void *data) {
+	struct mount_args *a = data;
+	return syscall(SYS_move_mount, a->tree_fd, "", a->dir_fd, a->name,
+		       MOVE_MOUNT_F_EMPTY_PATH) == -1 ? errno : 0;
+}
+
+static int do_umount(void *data) {
+	struct mount_args *a = data;
+	if (fchdir(a->dir_fd) == -1) {
+		return errno;
+	}
+	/* EINVAL: nothing is mounted there (a first add), which is fine. */
+	return umount2(a->name, MNT_DETACH | UMOUNT_NOFOLLOW) == -1 && errno != EINVAL ? errno : 0;
+}
+
+static int move_mount_in(const struct container *c, int tree_fd, int dir_fd, const char *name) {
+	struct mount_args args = {tree_fd, dir_fd, name};
+	return in_mount_ns(c, do_move_mount, &args);
+}
+
 static int umount_in(const struct container *c, int dir_fd, const char *name) {
-	pid_t pid = fork();
-	if (pid == -1) {
-		return -1;
-	}
-	if (pid == 0) {
-		if (setns(c->mnt_fd, CLONE_NEWNS) == -1 || fchdir(dir_fd) == -1 ||
-			(umount2(name, MNT_DETACH | UMOUNT_NOFOLLOW) == -1 && errno != EINVAL)) {
-			_exit(errno);
-		}
-		_exit(0);
-	}
-	int status;
-	while (waitpid(pid, &status, 0) == -1) {
-		if (errno != EINTR) {
-			return -1;
-		}
-	}
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+	struct mount_args args = {-1, dir_fd, name};
+	return in_mount_ns(c, do_umount, &args);
 }
 
 static int bind_node(struct nodes *nodes, const struct container *c, const struct device *dev,
