@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -251,6 +252,13 @@ int main(int argc, char *argv[]) {
 		return EXIT_SUCCESS;
 	}
 	log_init(daemon.config.log_level);
+	/* A container holds about ten fds (namespaces, pidfd, socket, cgroup program): a host
+	 * with hundreds of them needs more than the usual soft limit of 1024. */
+	struct rlimit files;
+	if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+		files.rlim_cur = files.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &files);
+	}
 
 	int status = EXIT_FAILURE;
 	daemon.udev_data_dir = source == EVENT_SOURCE_UDEV ? UDEV_DATA_DIR : NULL;
