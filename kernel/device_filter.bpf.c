@@ -30,6 +30,8 @@ static __always_inline int basic_device(__u32 type, __u32 major, __u32 minor) {
 		return minor == 3 || minor == 5 || minor == 7 || minor == 8 || minor == 9;
 	case 5: /* tty, console, ptmx */
 		return minor <= 2;
+	case 10: /* fuse, net/tun: LXC's common.conf gives them too */
+		return minor == 229 || minor == 200;
 	}
 	return major >= 136 && major <= 143; /* pts */
 }
