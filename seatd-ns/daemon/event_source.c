@@ -9,13 +9,12 @@
 
 #define GROUP_KERNEL 1
 #define GROUP_UDEV 2
-#define RECEIVE_BUFFER_SIZE (128 * 1024 * 1024)
 
 const char *event_source_kind_name(enum event_source_kind kind) {
 	return kind == EVENT_SOURCE_UDEV ? "udev" : "kernel";
 }
 
-int event_source_open(struct event_source *src, enum event_source_kind kind) {
+int event_source_open(struct event_source *src, enum event_source_kind kind, int buffer_size) {
 	memset(src, 0, sizeof(*src));
 	src->kind = kind;
 	src->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
@@ -23,7 +22,7 @@ int event_source_open(struct event_source *src, enum event_source_kind kind) {
 	if (src->fd == -1) {
 		return -1;
 	}
-	int one = 1, size = RECEIVE_BUFFER_SIZE;
+	int one = 1, size = buffer_size;
 	/* A coldplug storm must not overflow the socket; FORCE needs CAP_NET_ADMIN. */
 	if (setsockopt(src->fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) == -1) {
 		setsockopt(src->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));

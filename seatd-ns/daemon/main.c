@@ -30,6 +30,7 @@ struct options {
 	const char *sysfs_root;
 	const char *source;
 	const char *log_level;
+	int receive_buffer;
 	bool check_config;
 };
 
@@ -46,6 +47,9 @@ static void usage(FILE *out) {
 		"  --source SOURCE    auto, kernel or udev (default auto: udev when\n"
 		"                     " UDEV_CONTROL " exists)\n"
 		"  --log-level LEVEL  error, warn, info or debug (default info)\n"
+		"  --receive-buffer BYTES\n"
+		"                     event socket buffer (default 128 MiB); events that\n"
+		"                     overflow it are recovered by a rescan of sysfs\n"
 		"  --check-config     validate the configuration and exit\n"
 		"  --version          print the version and exit\n"
 		"  --help             print this help and exit\n");
@@ -53,7 +57,7 @@ static void usage(FILE *out) {
 
 static int parse_options(int argc, char *argv[], struct options *opts) {
 	enum { OPT_CONFIG = 256, OPT_SOCKET, OPT_STATE_DIR, OPT_RUN_DIR, OPT_SYSFS, OPT_SOURCE,
-		OPT_LOG_LEVEL, OPT_CHECK_CONFIG, OPT_VERSION, OPT_HELP };
+		OPT_LOG_LEVEL, OPT_RECEIVE_BUFFER, OPT_CHECK_CONFIG, OPT_VERSION, OPT_HELP };
 	static const struct option long_options[] = {
 		{"config", required_argument, NULL, OPT_CONFIG},
 		{"socket", required_argument, NULL, OPT_SOCKET},
@@ -62,6 +66,7 @@ static int parse_options(int argc, char *argv[], struct options *opts) {
 		{"sysfs", required_argument, NULL, OPT_SYSFS},
 		{"source", required_argument, NULL, OPT_SOURCE},
 		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+		{"receive-buffer", required_argument, NULL, OPT_RECEIVE_BUFFER},
 		{"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
 		{"version", no_argument, NULL, OPT_VERSION},
 		{"help", no_argument, NULL, OPT_HELP},
@@ -72,6 +77,7 @@ static int parse_options(int argc, char *argv[], struct options *opts) {
 		.state_dir = DEFAULT_STATE_DIR,
 		.run_dir = DEFAULT_RUN_DIR,
 		.sysfs_root = "/sys",
+		.receive_buffer = EVENT_SOURCE_BUFFER_SIZE,
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
@@ -98,6 +104,17 @@ static int parse_options(int argc, char *argv[], struct options *opts) {
 		case OPT_LOG_LEVEL:
 			opts->log_level = optarg;
 			break;
+		case OPT_RECEIVE_BUFFER: {
+			char *end;
+			long size = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || size < 1024 || size > (1L << 30)) {
+				fprintf(stderr, "seatd-ns: --receive-buffer takes 1024 to 1073741824 "
+						"bytes\n");
+				return -1;
+			}
+			opts->receive_buffer = (int)size;
+			break;
+		}
 		case OPT_CHECK_CONFIG:
 			opts->check_config = true;
 			break;
@@ -319,7 +336,7 @@ int main(int argc, char *argv[]) {
 	}
 	/* Listen before scanning, so nothing that happens during the scan is missed. */
 	struct poller_source event_poll;
-	if (event_source_open(&daemon.events, source) == -1 ||
+	if (event_source_open(&daemon.events, source, opts.receive_buffer) == -1 ||
 		poller_add(&daemon.poller, &event_poll, daemon.events.fd, EPOLLIN, handle_events,
 			&daemon) == -1) {
 		log_errorf("%s event socket: %s", event_source_kind_name(source), strerror(errno));

@@ -35,8 +35,13 @@ struct event_source {
 
 const char *event_source_kind_name(enum event_source_kind kind);
 
-/* Opens and binds the netlink socket; returns 0, or -1 with errno set. */
-int event_source_open(struct event_source *src, enum event_source_kind kind);
+#define EVENT_SOURCE_BUFFER_SIZE (128 * 1024 * 1024)
+
+/*
+ * Opens and binds the netlink socket, with a receive buffer of buffer_size bytes (events
+ * beyond it are lost and trigger a rescan); returns 0, or -1 with errno set.
+ */
+int event_source_open(struct event_source *src, enum event_source_kind kind, int buffer_size);
 void event_source_close(struct event_source *src);
 
 /*
