@@ -50,9 +50,9 @@ static int do_mkdir(void *data) {
 	return mkdirat(a->dir_fd, a->name, a->mode) == -1 && errno != EEXIST ? -1 : 0;
 }
 
-int container_fs_open_dir(const struct container *c, const char *path, bool create,
-	mode_t mode) {
-	int dir_fd = openat2_flags(c->root_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC,
+int container_fs_open_dir_at(const struct container *c, int base_fd, const char *path,
+	bool create, mode_t mode) {
+	int dir_fd = openat2_flags(base_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC,
 		RESOLVE_IN_ROOT | RESOLVE_SAFELY);
 	char copy[4096];
 	if (dir_fd == -1 || strlen(path) >= sizeof(copy)) {
@@ -70,13 +70,16 @@ int container_fs_open_dir(const struct container *c, const char *path, bool crea
 			errno = EINVAL;
 			return -1;
 		}
-		struct mkdir_args args = {.dir_fd = dir_fd, .name = name, .mode = mode};
-		if (create && container_fs_as_root(c, do_mkdir, &args) == -1) {
-			close(dir_fd);
-			return -1;
-		}
 		int next = openat2_flags(dir_fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC,
 			RESOLVE_BENEATH | RESOLVE_SAFELY);
+		if (next == -1 && errno == ENOENT && create) {
+			/* Made as the container's root only when missing: switching ids costs. */
+			struct mkdir_args args = {.dir_fd = dir_fd, .name = name, .mode = mode};
+			if (container_fs_as_root(c, do_mkdir, &args) == 0) {
+				next = openat2_flags(dir_fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC,
+					RESOLVE_BENEATH | RESOLVE_SAFELY);
+			}
+		}
 		int saved = errno;
 		close(dir_fd);
 		if (next == -1) {
@@ -86,6 +89,11 @@ int container_fs_open_dir(const struct container *c, const char *path, bool crea
 		dir_fd = next;
 	}
 	return dir_fd;
+}
+
+int container_fs_open_dir(const struct container *c, const char *path, bool create,
+	mode_t mode) {
+	return container_fs_open_dir_at(c, c->root_fd, path, create, mode);
 }
 
 struct write_args {

@@ -87,7 +87,7 @@ static int deliver(struct desktops *desktops, struct desktop *d, const struct de
 		return -1;
 	}
 	if (device_view_build(&view, dev, "add", ++d->forwarder.seqnum) == -1 ||
-		forward_db_write(&d->container, &view) == -1) {
+		forward_db_write(&d->forwarder, &d->container, &view) == -1) {
 		log_errorf("%s: cannot write the udev database entry of %s: %s",
 			d->container.name, dev->devpath, strerror(errno));
 	}
@@ -101,7 +101,7 @@ static void withdraw(struct desktops *desktops, struct desktop *d, const struct 
 	struct device_view view;
 	if (device_view_build(&view, dev, "remove", ++d->forwarder.seqnum) == 0) {
 		announce(d, dev, &view);
-		forward_db_remove(&d->container, &view);
+		forward_db_remove(&d->forwarder, &d->container, &view);
 	}
 	if (has_node(dev) && d->cgroup != NULL &&
 		cgroup_devices_deny(d->cgroup, 'c', dev->major, dev->minor,
@@ -218,7 +218,7 @@ void desktops_device_changed(struct desktops *desktops, enum device_change chang
 	}
 	struct device_view view;
 	if (device_view_build(&view, dev, "change", ++owner->forwarder.seqnum) == -1 ||
-		forward_db_write(&owner->container, &view) == -1) {
+		forward_db_write(&owner->forwarder, &owner->container, &view) == -1) {
 		log_warnf("%s: cannot update the udev database entry of %s: %s",
 			owner->container.name, dev->devpath, strerror(errno));
 		return;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -127,7 +128,7 @@ int device_view_build(struct device_view *view, const struct device *dev, const 
 }
 
 int forwarder_open(struct forwarder *f, const struct container *c) {
-	f->fd = -1;
+	f->fd = f->data_fd = f->tags_fd = -1;
 	f->seqnum = 0;
 	int own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (own == -1) {
@@ -154,10 +155,21 @@ int forwarder_open(struct forwarder *f, const struct container *c) {
 }
 
 void forwarder_close(struct forwarder *f) {
-	if (f->fd != -1) {
-		close(f->fd);
-		f->fd = -1;
+	int *fds[] = {&f->fd, &f->data_fd, &f->tags_fd};
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] != -1) {
+			close(*fds[i]);
+			*fds[i] = -1;
+		}
 	}
+}
+
+/* A directory of the container's udev database, opened (and made) once. */
+static int database_dir(const struct container *c, int *fd, const char *path, bool create) {
+	if (*fd == -1) {
+		*fd = container_fs_open_dir(c, path, create, 0755);
+	}
+	return *fd;
 }
 
 /* The database file as udevd writes it (sd-device's device_update_db). */
@@ -194,30 +206,49 @@ static int format_db(const struct device_view *view, char *out, size_t size) {
 	return (int)(off + (size_t)n);
 }
 
-int forward_db_write(const struct container *c, const struct device_view *view) {
+int forward_db_write(struct forwarder *f, const struct container *c,
+	const struct device_view *view) {
 	char content[UEVENT_MAX_SIZE];
 	int len = format_db(view, content, sizeof(content));
-	if (len == -1) {
+	int data = database_dir(c, &f->data_fd, "run/udev/data", true);
+	int tags = database_dir(c, &f->tags_fd, "run/udev/tags", true);
+	if (len == -1 || data == -1 || tags == -1 ||
+		container_fs_write_file(c, data, view->db_id, content, (size_t)len, 0644) == -1) {
 		return -1;
 	}
-	int data = container_fs_open_dir(c, "run/udev/data", true, 0755);
-	int r = data == -1 ? -1
-			   : container_fs_write_file(c, data, view->db_id, content, (size_t)len, 0644);
+	int r = 0;
 	for (size_t i = 0; r == 0 && i < view->n_tags; i++) {
-		char dir[300];
-		snprintf(dir, sizeof(dir), "run/udev/tags/%s", view->tags[i]);
-		int tag = container_fs_open_dir(c, dir, true, 0755);
+		int tag = container_fs_open_dir_at(c, tags, view->tags[i], true, 0755);
+		/* Tag files are empty: one that is there already (a change) needs nothing. */
+		struct stat st;
+		if (tag != -1 && fstatat(tag, view->db_id, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			close(tag);
+			continue;
+		}
 		r = tag == -1 ? -1 : container_fs_write_file(c, tag, view->db_id, "", 0, 0444);
 		if (tag != -1) {
 			close(tag);
 		}
 	}
-	int saved = errno;
-	if (data != -1) {
-		close(data);
-	}
-	errno = saved;
 	return r;
+}
+
+int forward_db_remove(struct forwarder *f, const struct container *c,
+	const struct device_view *view) {
+	int r = 0;
+	int tags = database_dir(c, &f->tags_fd, "run/udev/tags", false);
+	for (size_t i = 0; tags != -1 && i < view->n_tags; i++) {
+		int tag = container_fs_open_dir_at(c, tags, view->tags[i], false, 0);
+		if (tag != -1) {
+			r |= container_fs_unlink(c, tag, view->db_id);
+			close(tag);
+		}
+	}
+	int data = database_dir(c, &f->data_fd, "run/udev/data", false);
+	if (data != -1) {
+		r |= container_fs_unlink(c, data, view->db_id);
+	}
+	return r == 0 ? 0 : -1;
 }
 
 int forward_prepare(const struct container *c) {
@@ -231,25 +262,6 @@ int forward_prepare(const struct container *c) {
 	close(udev);
 	errno = saved;
 	return r;
-}
-
-int forward_db_remove(const struct container *c, const struct device_view *view) {
-	int r = 0;
-	for (size_t i = 0; i < view->n_tags; i++) {
-		char dir[300];
-		snprintf(dir, sizeof(dir), "run/udev/tags/%s", view->tags[i]);
-		int tag = container_fs_open_dir(c, dir, false, 0);
-		if (tag != -1) {
-			r |= container_fs_unlink(c, tag, view->db_id);
-			close(tag);
-		}
-	}
-	int data = container_fs_open_dir(c, "run/udev/data", false, 0);
-	if (data != -1) {
-		r |= container_fs_unlink(c, data, view->db_id);
-		close(data);
-	}
-	return r == 0 ? 0 : -1;
 }
 
 /*

@@ -23,6 +23,10 @@
 int container_fs_open_dir(const struct container *c, const char *path, bool create,
 	mode_t mode);
 
+/* The same, below base_fd (a directory of the container opened with these functions). */
+int container_fs_open_dir_at(const struct container *c, int base_fd, const char *path,
+	bool create, mode_t mode);
+
 /* Replaces dir_fd/name with data atomically (a temp file renamed over it). */
 int container_fs_write_file(const struct container *c, int dir_fd, const char *name,
 	const char *data, size_t len, mode_t mode);

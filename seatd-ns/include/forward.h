@@ -30,6 +30,8 @@ int device_view_build(struct device_view *view, const struct device *dev, const 
 
 struct forwarder {
 	int fd;          /* NETLINK_KOBJECT_UEVENT, in the container's network namespace */
+	int data_fd;     /* its /run/udev/data and /run/udev/tags, once made: every event */
+	int tags_fd;     /* writes there, and walking the path each time costs */
 	uint64_t seqnum;
 };
 
@@ -44,8 +46,10 @@ void forwarder_close(struct forwarder *f);
 int forward_prepare(const struct container *c);
 
 /* Writes or removes the udev database entry and tag files of a view in the container. */
-int forward_db_write(const struct container *c, const struct device_view *view);
-int forward_db_remove(const struct container *c, const struct device_view *view);
+int forward_db_write(struct forwarder *f, const struct container *c,
+	const struct device_view *view);
+int forward_db_remove(struct forwarder *f, const struct container *c,
+	const struct device_view *view);
 
 /* Sends the view as a udev message on group 2 with the container root's credentials. */
 int forward_send(struct forwarder *f, const struct container *c, const struct device_view *view);

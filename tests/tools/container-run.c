@@ -123,7 +123,8 @@ int main(int argc, char *argv[]) {
 		if (write(from_child[1], "u", 1) != 1 || read(to_child[0], &go, 1) != 1) {
 			die("sync");
 		}
-		if (setgid(0) == -1 || setuid(0) == -1) {
+		/* Changing credentials clears the death signal: arm it again after. */
+		if (setgid(0) == -1 || setuid(0) == -1 || prctl(PR_SET_PDEATHSIG, SIGKILL) == -1) {
 			die("setuid");
 		}
 		pid_t init = fork();
