@@ -66,6 +66,26 @@ static void unpack(void) {
 	snprintf(sysfs_root, sizeof(sysfs_root), "%s/sysfs/sys", unpack_dir);
 }
 
+static char scratch_dir[256];
+
+static void remove_scratch(void) {
+	char *argv[] = {"rm", "-rf", scratch_dir, NULL};
+	run(argv);
+}
+
+const char *fixture_scratch_dir(void) {
+	if (scratch_dir[0] == '\0') {
+		const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+		snprintf(scratch_dir, sizeof(scratch_dir), "%s/seatd-ns-test.XXXXXX", tmp);
+		if (mkdtemp(scratch_dir) == NULL) {
+			perror("mkdtemp");
+			exit(EXIT_FAILURE);
+		}
+		atexit(remove_scratch);
+	}
+	return scratch_dir;
+}
+
 const char *fixture_sysfs_root(void) {
 	unpack();
 	return sysfs_root;

@@ -9,6 +9,9 @@
  * from the SEATD_NS_FIXTURES environment variable (set by meson).
  */
 
+/* A scratch directory for this test process, removed with all it holds at exit. */
+const char *fixture_scratch_dir(void);
+
 /* The unpacked sysfs root ("<tmp>/sysfs/sys"); exits the test process if unpacking fails. */
 const char *fixture_sysfs_root(void);
 

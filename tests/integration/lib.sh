@@ -28,6 +28,7 @@ need() {
 # events reach only the daemons of this test and mounts (a udev run directory) stay in it.
 in_own_netns() {
 	if [ -z "${SEATD_NS_TEST_NETNS:-}" ]; then
+		rmdir "$work" # the run in the namespaces makes its own
 		SEATD_NS_TEST_NETNS=1 exec unshare --net --mount --propagation private -- "$0" "$@"
 	fi
 }

@@ -5,7 +5,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,13 +13,14 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fixture.h"
 #include "policy.h"
 #include "state.h"
 #include "test.h"
 
 TEST_GLOBALS;
 
-static char tmp_dir[256];
+static const char *tmp_dir;
 
 #define INVALID_SEAT_NAME                                                                     \
 	"\": it must start with \"seat\", then letters, digits, _ or -, at most 255 characters"
@@ -1033,25 +1033,8 @@ static void test_state_broken_twice(void) {
 	test_assert(kept);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
-
-static void remove_tmp_dir(void) {
-	nftw(tmp_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 int main(void) {
-	snprintf(tmp_dir, sizeof(tmp_dir), "%s/seatd-ns-test-config.XXXXXX",
-		getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(tmp_dir) == NULL) {
-		perror("mkdtemp");
-		return EXIT_FAILURE;
-	}
-	atexit(remove_tmp_dir);
+	tmp_dir = fixture_scratch_dir();
 
 	test_run(test_good_config);
 	test_run(test_booleans);

@@ -4,7 +4,6 @@
  * the real parser from files.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +39,7 @@ TEST_GLOBALS;
 #define PS2KBD "/devices/platform/i8042/serio0/input/input0/event0"
 #define TIMER "/devices/virtual/sound/timer"
 
-static char tmp_dir[256];
+static const char *tmp_dir;
 static int sysfs_fd = -1;
 
 /* ---- rules alone ---- */
@@ -1128,25 +1127,8 @@ static void test_seats_list(void) {
 	world_finish(&w);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
-
-static void remove_tmp_dir(void) {
-	nftw(tmp_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 int main(void) {
-	snprintf(tmp_dir, sizeof(tmp_dir), "%s/seatd-ns-test-policy.XXXXXX",
-		getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(tmp_dir) == NULL) {
-		perror("mkdtemp");
-		return EXIT_FAILURE;
-	}
-	atexit(remove_tmp_dir);
+	tmp_dir = fixture_scratch_dir();
 	sysfs_fd = sysfs_open(fixture_sysfs_root());
 	if (sysfs_fd == -1) {
 		perror("sysfs_open");
