@@ -1,0 +1,953 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/hidraw.h>
+#include <linux/input.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "libseat_endpoint.h"
+#include "log.h"
+
+/* From libdrm's drm.h: only the daemon may hold these (CAP_SYS_ADMIN, initial user ns). */
+#define SEATD_NS_DRM_IOCTL_SET_MASTER _IO('d', 0x1e)
+#define SEATD_NS_DRM_IOCTL_DROP_MASTER _IO('d', 0x1f)
+
+/* Kernel 6.12 has it (b31c9d9dc343); older headers do not, older kernels answer EINVAL. */
+#ifndef HIDIOCREVOKE
+#define HIDIOCREVOKE _IOW('H', 0x0D, int)
+#endif
+
+#define IN_BUFFER_SIZE 512   /* more than the largest valid request (4 + 2 + 256) */
+#define OUT_BUFFER_SIZE 1024 /* replies a client has not read yet; beyond that it is flooding */
+#define MAX_OUT_FDS 16
+
+enum client_state {
+	CLIENT_NEW,             /* connected, no seat opened */
+	CLIENT_WAITING,         /* seat opened, another client owns it */
+	CLIENT_ACTIVE,          /* owner, enabled */
+	CLIENT_PENDING_DISABLE, /* owner, told to disable, not yet acknowledged */
+	CLIENT_DISABLED,        /* owner, disabled */
+};
+
+struct ep_device {
+	int id;
+	int fd; /* our copy; -1 once revoked and closed */
+	int ref_cnt;
+	enum libseat_device_class class;
+	dev_t devnum;
+	bool master; /* we set DRM master on it */
+	char host_path[PATH_MAX];
+};
+
+struct ep_client {
+	struct libseat_endpoint *ep;
+	struct ep_client *next;
+	struct poller_source src;
+	int fd;
+	enum client_state state;
+	bool forced;   /* its last disable was forced: a late acknowledgement is still answered */
+	bool watching_out;
+	uint8_t in[IN_BUFFER_SIZE];
+	size_t in_len;
+	uint8_t out[OUT_BUFFER_SIZE];
+	size_t out_len;
+	int out_fds[MAX_OUT_FDS];
+	size_t n_out_fds;
+	struct ep_device *devices[LIBSEAT_ENDPOINT_MAX_DEVICES]; /* id is index + 1 */
+};
+
+struct libseat_endpoint {
+	struct poller *poller;
+	int listen_fd;
+	struct poller_source listen_src;
+	int timer_fd;
+	struct poller_source timer_src;
+	char seat_name[SEATD_MAX_SEAT_LEN];
+	libseat_endpoint_resolve_fn resolve;
+	void *resolve_data;
+	libseat_endpoint_disabled_fn disabled_fn;
+	void *disabled_data;
+	int ack_timeout_ms;
+	enum libseat_endpoint_protocol protocol;
+	bool active;
+	struct ep_client *clients; /* in connection order */
+	size_t n_clients;
+	struct ep_client *owner;
+	struct log_ratelimit rl;
+};
+
+static bool is_prefix_digits(const char *path, const char *prefix) {
+	size_t n = strlen(prefix);
+	if (strncmp(path, prefix, n) != 0) {
+		return false;
+	}
+	const char *p = path + n;
+	size_t len = strlen(p);
+	if (len == 0 || len > 9) {
+		return false;
+	}
+	for (; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9') {
+			return false;
+		}
+	}
+	return true;
+}
+
+enum libseat_device_class libseat_endpoint_classify(const char *path) {
+	if (is_prefix_digits(path, "/dev/dri/card")) {
+		return LIBSEAT_DEVICE_DRM_CARD;
+	}
+	if (is_prefix_digits(path, "/dev/dri/renderD")) {
+		return LIBSEAT_DEVICE_DRM_RENDER;
+	}
+	if (is_prefix_digits(path, "/dev/input/event")) {
+		return LIBSEAT_DEVICE_EVDEV;
+	}
+	if (is_prefix_digits(path, "/dev/hidraw")) {
+		return LIBSEAT_DEVICE_HIDRAW;
+	}
+	return LIBSEAT_DEVICE_NONE;
+}
+
+int libseat_endpoint_parse(const void *buf, size_t len, struct seatd_request *out) {
+	struct seatd_proto_header header;
+	if (len < sizeof(header)) {
+		return 0;
+	}
+	memcpy(&header, buf, sizeof(header));
+	const uint8_t *body = (const uint8_t *)buf + sizeof(header);
+
+	switch (header.opcode) {
+	case SEATD_CLIENT_OPEN_SEAT:
+	case SEATD_CLIENT_CLOSE_SEAT:
+	case SEATD_CLIENT_DISABLE_SEAT:
+	case SEATD_CLIENT_PING:
+		if (header.size != 0) {
+			goto bad;
+		}
+		break;
+	case SEATD_CLIENT_OPEN_DEVICE:
+		if (header.size <= sizeof(struct seatd_proto_open_device) ||
+			header.size > sizeof(struct seatd_proto_open_device) + SEATD_MAX_PATH_LEN) {
+			goto bad;
+		}
+		break;
+	case SEATD_CLIENT_CLOSE_DEVICE:
+		if (header.size != sizeof(struct seatd_proto_close_device)) {
+			goto bad;
+		}
+		break;
+	case SEATD_CLIENT_SWITCH_SESSION:
+		if (header.size != sizeof(struct seatd_proto_switch_session)) {
+			goto bad;
+		}
+		break;
+	default:
+		goto bad;
+	}
+	if (len - sizeof(header) < header.size) {
+		return 0;
+	}
+
+	memset(out, 0, sizeof(*out));
+	out->opcode = header.opcode;
+	out->size = sizeof(header) + header.size;
+	switch (header.opcode) {
+	case SEATD_CLIENT_OPEN_DEVICE: {
+		struct seatd_proto_open_device msg;
+		memcpy(&msg, body, sizeof(msg));
+		size_t path_len = header.size - sizeof(msg);
+		if (msg.path_len != path_len) {
+			goto bad;
+		}
+		/* Exactly one NUL, at the end: what libseat sends. */
+		const uint8_t *path = body + sizeof(msg);
+		if (memchr(path, '\0', path_len) != path + path_len - 1) {
+			goto bad;
+		}
+		memcpy(out->path, path, path_len);
+		break;
+	}
+	case SEATD_CLIENT_CLOSE_DEVICE: {
+		struct seatd_proto_close_device msg;
+		memcpy(&msg, body, sizeof(msg));
+		out->device_id = msg.device_id;
+		break;
+	}
+	case SEATD_CLIENT_SWITCH_SESSION: {
+		struct seatd_proto_switch_session msg;
+		memcpy(&msg, body, sizeof(msg));
+		out->session = msg.session;
+		break;
+	}
+	default:
+		break;
+	}
+	return 1;
+
+bad:
+	errno = EBADMSG;
+	return -1;
+}
+
+/* Output: queued bytes and fds go out together; fds ahead of their message is what libseat
+ * expects anyway (it keeps received fds apart from the bytes, as seatd's connection.c sends). */
+
+static void client_close_out_fds(struct ep_client *client) {
+	for (size_t i = 0; i < client->n_out_fds; i++) {
+		close(client->out_fds[i]);
+	}
+	client->n_out_fds = 0;
+}
+
+static int client_flush(struct ep_client *client) {
+	while (client->out_len > 0) {
+		struct iovec iov = {.iov_base = client->out, .iov_len = client->out_len};
+		union {
+			char buf[CMSG_SPACE(sizeof(int) * MAX_OUT_FDS)];
+			struct cmsghdr align;
+		} control;
+		struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+		if (client->n_out_fds > 0) {
+			memset(&control, 0, sizeof(control));
+			msg.msg_control = control.buf;
+			msg.msg_controllen = CMSG_SPACE(sizeof(int) * client->n_out_fds);
+			struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+			cmsg->cmsg_level = SOL_SOCKET;
+			cmsg->cmsg_type = SCM_RIGHTS;
+			cmsg->cmsg_len = CMSG_LEN(sizeof(int) * client->n_out_fds);
+			memcpy(CMSG_DATA(cmsg), client->out_fds, sizeof(int) * client->n_out_fds);
+		}
+		ssize_t n = sendmsg(client->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n == -1 && errno == EINTR) {
+			continue;
+		}
+		if (n == -1 && errno == EAGAIN) {
+			break;
+		}
+		if (n == -1) {
+			return -1;
+		}
+		/* The peer holds its copies now; ours were dups. */
+		client_close_out_fds(client);
+		memmove(client->out, client->out + n, client->out_len - (size_t)n);
+		client->out_len -= (size_t)n;
+	}
+
+	bool want_out = client->out_len > 0;
+	if (want_out != client->watching_out) {
+		uint32_t events = EPOLLIN | (want_out ? EPOLLOUT : 0);
+		if (poller_modify(client->ep->poller, &client->src, events) == -1) {
+			return -1;
+		}
+		client->watching_out = want_out;
+	}
+	return 0;
+}
+
+/* Queues one message; -1 (ENOBUFS) for a client that does not read its replies. */
+static int client_put(struct ep_client *client, uint16_t opcode, const void *body1, size_t len1,
+	const void *body2, size_t len2) {
+	struct seatd_proto_header header = {.opcode = opcode, .size = (uint16_t)(len1 + len2)};
+	if (client->out_len + sizeof(header) + len1 + len2 > sizeof(client->out)) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	memcpy(client->out + client->out_len, &header, sizeof(header));
+	client->out_len += sizeof(header);
+	if (len1 > 0) {
+		memcpy(client->out + client->out_len, body1, len1);
+		client->out_len += len1;
+	}
+	if (len2 > 0) {
+		memcpy(client->out + client->out_len, body2, len2);
+		client->out_len += len2;
+	}
+	return 0;
+}
+
+static int client_send_error(struct ep_client *client, int error_code) {
+	struct seatd_proto_error msg = {.error_code = error_code};
+	return client_put(client, SEATD_SERVER_ERROR, &msg, sizeof(msg), NULL, 0);
+}
+
+static int client_send_event(struct ep_client *client, uint16_t opcode) {
+	if (client_put(client, opcode, NULL, 0, NULL, 0) == -1) {
+		return -1;
+	}
+	return client_flush(client);
+}
+
+/* Devices */
+
+static void device_set_master(struct ep_device *dev) {
+	if (dev->class != LIBSEAT_DEVICE_DRM_CARD || dev->fd == -1 || dev->master) {
+		return;
+	}
+	if (ioctl(dev->fd, SEATD_NS_DRM_IOCTL_SET_MASTER, 0) == -1) {
+		log_warnf("libseat: could not set DRM master on %s: %s", dev->host_path,
+			strerror(errno));
+		return;
+	}
+	dev->master = true;
+}
+
+/*
+ * Takes the device away from the client: evdev and hidraw fds are revoked (for good: the
+ * client reopens them on enable) and our copy closed; DRM loses master but keeps its fd, since
+ * the client's GEM and KMS state lives in that open file.
+ */
+static void device_revoke(struct ep_device *dev, bool closing) {
+	if (dev->fd == -1) {
+		return;
+	}
+	switch (dev->class) {
+	case LIBSEAT_DEVICE_DRM_CARD:
+	case LIBSEAT_DEVICE_DRM_RENDER:
+		if (dev->master) {
+			if (ioctl(dev->fd, SEATD_NS_DRM_IOCTL_DROP_MASTER, 0) == -1) {
+				log_warnf("libseat: could not drop DRM master on %s: %s",
+					dev->host_path, strerror(errno));
+			}
+			dev->master = false;
+		}
+		if (!closing) {
+			return;
+		}
+		break;
+	case LIBSEAT_DEVICE_EVDEV:
+		if (ioctl(dev->fd, EVIOCREVOKE, NULL) == -1) {
+			log_warnf("libseat: could not revoke %s: %s", dev->host_path,
+				strerror(errno));
+		}
+		break;
+	case LIBSEAT_DEVICE_HIDRAW:
+		if (ioctl(dev->fd, HIDIOCREVOKE, NULL) == -1) {
+			log_warnf("libseat: could not revoke %s (HIDIOCREVOKE needs Linux 6.12): %s;"
+				  " the client keeps its fd",
+				dev->host_path, strerror(errno));
+		}
+		break;
+	case LIBSEAT_DEVICE_NONE:
+		break;
+	}
+	close(dev->fd);
+	dev->fd = -1;
+}
+
+static void client_close_devices(struct ep_client *client) {
+	for (size_t i = 0; i < LIBSEAT_ENDPOINT_MAX_DEVICES; i++) {
+		if (client->devices[i] != NULL) {
+			device_revoke(client->devices[i], true);
+			free(client->devices[i]);
+			client->devices[i] = NULL;
+		}
+	}
+}
+
+/* Seat ownership */
+
+static void timer_arm(struct libseat_endpoint *ep, int timeout_ms) {
+	struct itimerspec its = {
+		.it_value.tv_sec = timeout_ms / 1000,
+		.it_value.tv_nsec = (long)(timeout_ms % 1000) * 1000000L,
+	};
+	if (timeout_ms > 0 && its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0) {
+		its.it_value.tv_nsec = 1;
+	}
+	if (timerfd_settime(ep->timer_fd, 0, &its, NULL) == -1) {
+		log_errorf("libseat: could not set the acknowledgement timer: %s", strerror(errno));
+	}
+}
+
+/* The owner stops using the seat: revoke and drop master, acknowledged or not. */
+static void finish_disable(struct libseat_endpoint *ep, struct ep_client *client, bool forced) {
+	timer_arm(ep, 0);
+	for (size_t i = 0; i < LIBSEAT_ENDPOINT_MAX_DEVICES; i++) {
+		if (client->devices[i] != NULL) {
+			device_revoke(client->devices[i], false);
+		}
+	}
+	client->state = CLIENT_DISABLED;
+	client->forced = forced;
+	if (forced) {
+		log_warnf("libseat: %s: client did not acknowledge disable in %d ms, forced",
+			ep->seat_name, ep->ack_timeout_ms);
+	}
+}
+
+/*
+ * A client that cannot be written to is shut down and freed from its own callback (the hangup
+ * follows at once), never from here: we may be deep in another client's request, or in the
+ * daemon's disabled callback running inside this client's.
+ */
+static void client_fail(struct ep_client *client) {
+	shutdown(client->fd, SHUT_RDWR);
+}
+
+/* Gives the seat to the owner, or to the longest waiting client when there is none. */
+static void activate(struct libseat_endpoint *ep) {
+	if (!ep->active) {
+		return;
+	}
+	if (ep->owner == NULL) {
+		for (struct ep_client *c = ep->clients; c != NULL; c = c->next) {
+			if (c->state == CLIENT_WAITING) {
+				ep->owner = c;
+				break;
+			}
+		}
+	}
+	struct ep_client *client = ep->owner;
+	if (client == NULL || client->state == CLIENT_ACTIVE) {
+		return;
+	}
+	for (size_t i = 0; i < LIBSEAT_ENDPOINT_MAX_DEVICES; i++) {
+		if (client->devices[i] != NULL) {
+			device_set_master(client->devices[i]);
+		}
+	}
+	client->state = CLIENT_ACTIVE;
+	client->forced = false;
+	if (client_send_event(client, SEATD_SERVER_ENABLE_SEAT) == -1) {
+		log_warnf("libseat: %s: could not send enable: %s", ep->seat_name, strerror(errno));
+		client_fail(client);
+	}
+}
+
+/* The client lets go of the seat (closed it or went away). */
+static void client_leave_seat(struct ep_client *client) {
+	struct libseat_endpoint *ep = client->ep;
+	bool was_pending = client->state == CLIENT_PENDING_DISABLE;
+	client_close_devices(client);
+	client->state = CLIENT_NEW;
+	if (ep->owner != client) {
+		return;
+	}
+	ep->owner = NULL;
+	if (was_pending) {
+		timer_arm(ep, 0);
+		if (ep->disabled_fn != NULL) {
+			ep->disabled_fn(ep, false, ep->disabled_data);
+		}
+	}
+}
+
+static void client_destroy(struct ep_client *client) {
+	struct libseat_endpoint *ep = client->ep;
+	for (struct ep_client **p = &ep->clients; *p != NULL; p = &(*p)->next) {
+		if (*p == client) {
+			*p = client->next;
+			break;
+		}
+	}
+	ep->n_clients--;
+	poller_remove(ep->poller, &client->src);
+	close(client->fd);
+	client_close_out_fds(client);
+	bool was_owner = ep->owner == client;
+	client_leave_seat(client);
+	free(client);
+	if (was_owner) {
+		activate(ep);
+	}
+}
+
+/* Requests; -1 drops the client (a protocol violation or a reply it cannot take). */
+
+static int handle_open_seat(struct ep_client *client) {
+	struct libseat_endpoint *ep = client->ep;
+	if (client->state != CLIENT_NEW) {
+		errno = EBADMSG;
+		return -1;
+	}
+	size_t name_len = strlen(ep->seat_name) + 1;
+	struct seatd_proto_seat_opened msg = {.seat_name_len = (uint16_t)name_len};
+	if (client_put(client, SEATD_SERVER_SEAT_OPENED, &msg, sizeof(msg), ep->seat_name,
+		    name_len) == -1) {
+		return -1;
+	}
+	client->state = CLIENT_WAITING;
+	/* seatd sends ENABLE_SEAT right behind SEAT_OPENED when the client gets the seat. */
+	if (ep->active && ep->owner == NULL) {
+		ep->owner = client;
+		client->state = CLIENT_ACTIVE;
+		return client_put(client, SEATD_SERVER_ENABLE_SEAT, NULL, 0, NULL, 0);
+	}
+	return 0;
+}
+
+static int handle_close_seat(struct ep_client *client) {
+	struct libseat_endpoint *ep = client->ep;
+	if (client->state == CLIENT_NEW) {
+		errno = EBADMSG;
+		return -1;
+	}
+	bool was_owner = ep->owner == client;
+	client_leave_seat(client);
+	if (client_put(client, SEATD_SERVER_SEAT_CLOSED, NULL, 0, NULL, 0) == -1) {
+		return -1;
+	}
+	if (was_owner) {
+		activate(ep);
+	}
+	return 0;
+}
+
+/* 0, or -1 with the errno the client is told. */
+static int open_device(struct ep_client *client, const char *path, int *id_out, int *fd_out) {
+	struct libseat_endpoint *ep = client->ep;
+	if (client->state != CLIENT_ACTIVE) {
+		errno = EPERM;
+		return -1;
+	}
+	enum libseat_device_class class = libseat_endpoint_classify(path);
+	if (class == LIBSEAT_DEVICE_NONE) {
+		errno = ENOENT;
+		return -1;
+	}
+	struct libseat_endpoint_target target;
+	memset(&target, 0, sizeof(target));
+	errno = ENOENT;
+	if (ep->resolve(path, class, &target, ep->resolve_data) == -1) {
+		return -1;
+	}
+	if (target.class != class || target.host_path[0] != '/' ||
+		memchr(target.host_path, '\0', sizeof(target.host_path)) == NULL) {
+		errno = EACCES;
+		return -1;
+	}
+
+	/* The same device again: another fd of the same open file, as seatd meant to. */
+	size_t free_slot = LIBSEAT_ENDPOINT_MAX_DEVICES;
+	for (size_t i = 0; i < LIBSEAT_ENDPOINT_MAX_DEVICES; i++) {
+		struct ep_device *dev = client->devices[i];
+		if (dev == NULL) {
+			if (free_slot == LIBSEAT_ENDPOINT_MAX_DEVICES) {
+				free_slot = i;
+			}
+			continue;
+		}
+		if (dev->fd != -1 && dev->devnum == target.devnum &&
+			strcmp(dev->host_path, target.host_path) == 0) {
+			int fd = fcntl(dev->fd, F_DUPFD_CLOEXEC, 0);
+			if (fd == -1) {
+				return -1;
+			}
+			dev->ref_cnt++;
+			*id_out = dev->id;
+			*fd_out = fd;
+			return 0;
+		}
+	}
+	if (free_slot == LIBSEAT_ENDPOINT_MAX_DEVICES) {
+		errno = EMFILE;
+		return -1;
+	}
+
+	struct ep_device *dev = calloc(1, sizeof(*dev));
+	if (dev == NULL) {
+		return -1;
+	}
+	dev->fd = open(target.host_path, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+	if (dev->fd == -1) {
+		goto fail;
+	}
+	/* The node must still be the device the resolver meant. */
+	struct stat st;
+	if (fstat(dev->fd, &st) == -1) {
+		goto fail;
+	}
+	if (!S_ISCHR(st.st_mode) || st.st_rdev != target.devnum) {
+		log_warnf("libseat: %s: %s is not the device resolved for %s, refused",
+			ep->seat_name, target.host_path, path);
+		errno = EACCES;
+		goto fail;
+	}
+	int fd = fcntl(dev->fd, F_DUPFD_CLOEXEC, 0);
+	if (fd == -1) {
+		goto fail;
+	}
+	dev->id = (int)free_slot + 1;
+	dev->ref_cnt = 1;
+	dev->class = class;
+	dev->devnum = target.devnum;
+	memcpy(dev->host_path, target.host_path, sizeof(dev->host_path));
+	device_set_master(dev);
+	client->devices[free_slot] = dev;
+	*id_out = dev->id;
+	*fd_out = fd;
+	return 0;
+
+fail:;
+	int saved = errno;
+	if (dev->fd != -1) {
+		close(dev->fd);
+	}
+	free(dev);
+	errno = saved;
+	return -1;
+}
+
+static int handle_open_device(struct ep_client *client, const char *path) {
+	if (client->state == CLIENT_NEW) {
+		errno = EBADMSG;
+		return -1;
+	}
+	int id, fd;
+	if (open_device(client, path, &id, &fd) == -1) {
+		int err = errno;
+		if (log_ratelimit_allow(&client->ep->rl)) {
+			log_infof("libseat: %s: open %s refused: %s", client->ep->seat_name, path,
+				strerror(err));
+		}
+		return client_send_error(client, err);
+	}
+	if (client->n_out_fds >= MAX_OUT_FDS) {
+		close(fd);
+		errno = ENOBUFS;
+		return -1;
+	}
+	struct seatd_proto_device_opened msg = {.device_id = id};
+	if (client_put(client, SEATD_SERVER_DEVICE_OPENED, &msg, sizeof(msg), NULL, 0) == -1) {
+		close(fd);
+		return -1;
+	}
+	client->out_fds[client->n_out_fds++] = fd;
+	return 0;
+}
+
+static int handle_close_device(struct ep_client *client, int device_id) {
+	if (client->state == CLIENT_NEW) {
+		errno = EBADMSG;
+		return -1;
+	}
+	if (device_id < 1 || device_id > LIBSEAT_ENDPOINT_MAX_DEVICES ||
+		client->devices[device_id - 1] == NULL) {
+		return client_send_error(client, EBADF);
+	}
+	struct ep_device *dev = client->devices[device_id - 1];
+	if (--dev->ref_cnt == 0) {
+		/* As seatd: a closed device is revoked, so a kept dup does not outlive it. */
+		device_revoke(dev, true);
+		free(dev);
+		client->devices[device_id - 1] = NULL;
+	}
+	return client_put(client, SEATD_SERVER_DEVICE_CLOSED, NULL, 0, NULL, 0);
+}
+
+/*
+ * Replies to DISABLE_SEAT and SWITCH_SESSION came with seatd 0.9 (2293dea); libseat before it
+ * reads none, and a reply it does not expect wedges its connection for good.
+ */
+static int client_put_late_reply(struct ep_client *client, uint16_t opcode, int error_code) {
+	if (client->ep->protocol == LIBSEAT_PROTOCOL_LEGACY) {
+		return 0;
+	}
+	if (opcode == SEATD_SERVER_ERROR) {
+		return client_send_error(client, error_code);
+	}
+	return client_put(client, opcode, NULL, 0, NULL, 0);
+}
+
+static int handle_disable_seat(struct ep_client *client) {
+	struct libseat_endpoint *ep = client->ep;
+	if (client->state == CLIENT_NEW) {
+		errno = EBADMSG;
+		return -1;
+	}
+	if (client->state == CLIENT_PENDING_DISABLE) {
+		finish_disable(ep, client, false);
+		if (client_put_late_reply(client, SEATD_SERVER_SEAT_DISABLED, 0) == -1) {
+			return -1;
+		}
+		if (ep->disabled_fn != NULL) {
+			ep->disabled_fn(ep, false, ep->disabled_data);
+		}
+		return 0;
+	}
+	if (client->state == CLIENT_DISABLED && client->forced) {
+		client->forced = false;
+		return client_put_late_reply(client, SEATD_SERVER_SEAT_DISABLED, 0);
+	}
+	return client_put_late_reply(client, SEATD_SERVER_ERROR, EBUSY);
+}
+
+static int handle_request(struct ep_client *client, const struct seatd_request *req) {
+	switch (req->opcode) {
+	case SEATD_CLIENT_OPEN_SEAT:
+		return handle_open_seat(client);
+	case SEATD_CLIENT_CLOSE_SEAT:
+		return handle_close_seat(client);
+	case SEATD_CLIENT_OPEN_DEVICE:
+		return handle_open_device(client, req->path);
+	case SEATD_CLIENT_CLOSE_DEVICE:
+		return handle_close_device(client, req->device_id);
+	case SEATD_CLIENT_DISABLE_SEAT:
+		return handle_disable_seat(client);
+	case SEATD_CLIENT_SWITCH_SESSION:
+		if (client->state == CLIENT_NEW) {
+			errno = EBADMSG;
+			return -1;
+		}
+		/* One session per seat here: the host switches seats between containers. */
+		return client_put_late_reply(client, SEATD_SERVER_ERROR, EOPNOTSUPP);
+	case SEATD_CLIENT_PING:
+		return client_put(client, SEATD_SERVER_PONG, NULL, 0, NULL, 0);
+	default:
+		errno = EBADMSG;
+		return -1;
+	}
+}
+
+static int client_read(struct ep_client *client) {
+	ssize_t n;
+	do {
+		/* recv, not recvmsg: fds a client sends us are dropped by the kernel. */
+		n = recv(client->fd, client->in + client->in_len,
+			sizeof(client->in) - client->in_len, MSG_DONTWAIT);
+	} while (n == -1 && errno == EINTR);
+	if (n == -1 && errno == EAGAIN) {
+		return 0;
+	}
+	if (n == -1) {
+		return -1;
+	}
+	if (n == 0) {
+		errno = ECONNRESET;
+		return -1;
+	}
+	client->in_len += (size_t)n;
+
+	size_t off = 0;
+	for (;;) {
+		struct seatd_request req;
+		int r = libseat_endpoint_parse(client->in + off, client->in_len - off, &req);
+		if (r == -1) {
+			return -1;
+		}
+		if (r == 0) {
+			break;
+		}
+		off += req.size;
+		if (handle_request(client, &req) == -1) {
+			return -1;
+		}
+	}
+	memmove(client->in, client->in + off, client->in_len - off);
+	client->in_len -= off;
+	return client_flush(client);
+}
+
+static int client_handle(int fd, uint32_t events, void *data) {
+	(void)fd;
+	struct ep_client *client = data;
+	struct libseat_endpoint *ep = client->ep;
+	if ((events & EPOLLOUT) && client_flush(client) == -1) {
+		goto drop;
+	}
+	if ((events & EPOLLIN) && client_read(client) == -1) {
+		goto drop;
+	}
+	if ((events & (EPOLLERR | EPOLLHUP)) && !(events & EPOLLIN)) {
+		errno = ECONNRESET;
+		goto drop;
+	}
+	return 0;
+
+drop:
+	if (errno != ECONNRESET && errno != EPIPE && log_ratelimit_allow(&ep->rl)) {
+		log_warnf("libseat: %s: dropping client: %s", ep->seat_name, strerror(errno));
+	}
+	client_destroy(client);
+	/* Never -1: that would stop the daemon's whole loop for one client. */
+	return 0;
+}
+
+static int listen_handle(int fd, uint32_t events, void *data) {
+	(void)events;
+	struct libseat_endpoint *ep = data;
+	int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (cfd == -1) {
+		if (errno != EAGAIN && errno != EINTR && log_ratelimit_allow(&ep->rl)) {
+			log_warnf("libseat: %s: accept: %s", ep->seat_name, strerror(errno));
+		}
+		return 0;
+	}
+	if (ep->n_clients >= LIBSEAT_ENDPOINT_MAX_CLIENTS) {
+		if (log_ratelimit_allow(&ep->rl)) {
+			log_warnf("libseat: %s: too many clients, refused one", ep->seat_name);
+		}
+		close(cfd);
+		return 0;
+	}
+	struct ep_client *client = calloc(1, sizeof(*client));
+	if (client == NULL) {
+		close(cfd);
+		return 0;
+	}
+	client->ep = ep;
+	client->fd = cfd;
+	if (poller_add(ep->poller, &client->src, cfd, EPOLLIN, client_handle, client) == -1) {
+		close(cfd);
+		free(client);
+		return 0;
+	}
+	struct ep_client **tail = &ep->clients;
+	while (*tail != NULL) {
+		tail = &(*tail)->next;
+	}
+	*tail = client;
+	ep->n_clients++;
+	return 0;
+}
+
+static int timer_handle(int fd, uint32_t events, void *data) {
+	(void)events;
+	struct libseat_endpoint *ep = data;
+	uint64_t expirations;
+	if (read(fd, &expirations, sizeof(expirations)) != sizeof(expirations)) {
+		return 0;
+	}
+	struct ep_client *client = ep->owner;
+	if (client == NULL || client->state != CLIENT_PENDING_DISABLE) {
+		return 0;
+	}
+	finish_disable(ep, client, true);
+	if (ep->disabled_fn != NULL) {
+		ep->disabled_fn(ep, true, ep->disabled_data);
+	}
+	return 0;
+}
+
+struct libseat_endpoint *libseat_endpoint_create(struct poller *poller, int listen_fd,
+	const char *seat_name, libseat_endpoint_resolve_fn resolve, void *data) {
+	if (seat_name == NULL || seat_name[0] == '\0' ||
+		strlen(seat_name) >= SEATD_MAX_SEAT_LEN || resolve == NULL || listen_fd < 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	struct libseat_endpoint *ep = calloc(1, sizeof(*ep));
+	if (ep == NULL) {
+		return NULL;
+	}
+	ep->poller = poller;
+	ep->listen_fd = -1;
+	ep->resolve = resolve;
+	ep->resolve_data = data;
+	ep->ack_timeout_ms = LIBSEAT_ENDPOINT_ACK_TIMEOUT_MS;
+	memcpy(ep->seat_name, seat_name, strlen(seat_name) + 1);
+
+	ep->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (ep->timer_fd == -1) {
+		goto fail;
+	}
+	if (poller_add(poller, &ep->timer_src, ep->timer_fd, EPOLLIN, timer_handle, ep) == -1) {
+		goto fail_timer;
+	}
+	int flags = fcntl(listen_fd, F_GETFL);
+	if (flags == -1 || fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) == -1 ||
+		poller_add(poller, &ep->listen_src, listen_fd, EPOLLIN, listen_handle, ep) == -1) {
+		goto fail_poll;
+	}
+	ep->listen_fd = listen_fd;
+	return ep;
+
+fail_poll:
+	poller_remove(poller, &ep->timer_src);
+fail_timer:;
+	int saved = errno;
+	close(ep->timer_fd);
+	errno = saved;
+fail:
+	free(ep);
+	return NULL;
+}
+
+void libseat_endpoint_destroy(struct libseat_endpoint *ep) {
+	if (ep == NULL) {
+		return;
+	}
+	/* No callbacks from a dying endpoint. */
+	ep->disabled_fn = NULL;
+	ep->active = false;
+	while (ep->clients != NULL) {
+		client_destroy(ep->clients);
+	}
+	poller_remove(ep->poller, &ep->listen_src);
+	close(ep->listen_fd);
+	poller_remove(ep->poller, &ep->timer_src);
+	close(ep->timer_fd);
+	free(ep);
+}
+
+void libseat_endpoint_set_disabled_callback(struct libseat_endpoint *ep,
+	libseat_endpoint_disabled_fn fn, void *data) {
+	ep->disabled_fn = fn;
+	ep->disabled_data = data;
+}
+
+void libseat_endpoint_set_protocol(struct libseat_endpoint *ep,
+	enum libseat_endpoint_protocol protocol) {
+	ep->protocol = protocol;
+}
+
+void libseat_endpoint_set_ack_timeout(struct libseat_endpoint *ep, int timeout_ms) {
+	ep->ack_timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
+}
+
+int libseat_endpoint_set_active(struct libseat_endpoint *ep, bool active) {
+	struct ep_client *owner = ep->owner;
+	if (active) {
+		if (owner != NULL && owner->state == CLIENT_PENDING_DISABLE) {
+			finish_disable(ep, owner, true);
+		}
+		ep->active = true;
+		activate(ep);
+		return 0;
+	}
+
+	ep->active = false;
+	if (owner == NULL || owner->state != CLIENT_ACTIVE) {
+		return owner != NULL && owner->state == CLIENT_PENDING_DISABLE ? 1 : 0;
+	}
+	owner->state = CLIENT_PENDING_DISABLE;
+	if (client_send_event(owner, SEATD_SERVER_DISABLE_SEAT) == -1) {
+		log_warnf("libseat: %s: could not send disable: %s", ep->seat_name,
+			strerror(errno));
+		/* Its own callback drops it, which ends the deactivation. */
+		client_fail(owner);
+	}
+	timer_arm(ep, ep->ack_timeout_ms);
+	return 1;
+}
+
+bool libseat_endpoint_is_active(const struct libseat_endpoint *ep) {
+	return ep->active;
+}
+
+bool libseat_endpoint_disable_pending(const struct libseat_endpoint *ep) {
+	return ep->owner != NULL && ep->owner->state == CLIENT_PENDING_DISABLE;
+}
+
+void libseat_endpoint_device_removed(struct libseat_endpoint *ep, const char *host_path) {
+	for (struct ep_client *c = ep->clients; c != NULL; c = c->next) {
+		for (size_t i = 0; i < LIBSEAT_ENDPOINT_MAX_DEVICES; i++) {
+			struct ep_device *dev = c->devices[i];
+			if (dev != NULL && strcmp(dev->host_path, host_path) == 0) {
+				/* The entry stays until the client closes it by its id. */
+				device_revoke(dev, true);
+			}
+		}
+	}
+}
+
+size_t libseat_endpoint_client_count(const struct libseat_endpoint *ep) {
+	return ep->n_clients;
+}

@@ -1,0 +1,121 @@
+#ifndef _SEATD_NS_LIBSEAT_ENDPOINT_H
+#define _SEATD_NS_LIBSEAT_ENDPOINT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "poller.h"
+#include "seatd_protocol.h"
+
+/*
+ * A seatd-protocol server for one seat of one container (DESIGN decision 8): unmodified libseat
+ * users (LIBSEAT_BACKEND=seatd, SEATD_SOCK) open their seat's DRM, evdev and hidraw devices
+ * through it. The endpoint never opens a path a client names: it checks the name is of an
+ * allowed class, asks the resolver for the host node of this seat's device, opens that, checks
+ * its device number and passes the fd. The host decides when the seat is active; the clients
+ * follow seatd's model: one of them owns the seat (the first to open it), the others wait.
+ */
+
+struct libseat_endpoint;
+
+#define LIBSEAT_ENDPOINT_MAX_CLIENTS 16
+#define LIBSEAT_ENDPOINT_MAX_DEVICES 64 /* open devices per client (seatd allows 128) */
+#define LIBSEAT_ENDPOINT_ACK_TIMEOUT_MS 2000
+
+enum libseat_device_class {
+	LIBSEAT_DEVICE_NONE = 0, /* not something a libseat client may open */
+	LIBSEAT_DEVICE_DRM_CARD,   /* /dev/dri/cardN */
+	LIBSEAT_DEVICE_DRM_RENDER, /* /dev/dri/renderDN */
+	LIBSEAT_DEVICE_EVDEV,      /* /dev/input/eventN */
+	LIBSEAT_DEVICE_HIDRAW,     /* /dev/hidrawN */
+};
+
+/* What the resolver answers: the host node to open and what it must turn out to be. */
+struct libseat_endpoint_target {
+	char host_path[PATH_MAX];
+	dev_t devnum; /* checked with fstat after the open */
+	enum libseat_device_class class;
+};
+
+/*
+ * Maps a client's device path (already checked to be exactly of one allowed class, given as
+ * class) to a device of this endpoint's seat: 0 with target filled, or -1 with errno (ENOENT
+ * for a device that is not this seat's).
+ */
+typedef int (*libseat_endpoint_resolve_fn)(const char *client_path,
+	enum libseat_device_class class, struct libseat_endpoint_target *target, void *data);
+
+/*
+ * Runs once a deactivation that had to wait for a client is done (acknowledged, forced, or the
+ * client left). It may run inside one of the endpoint's poller callbacks: it may call
+ * libseat_endpoint_set_active on any endpoint, but must not destroy this one.
+ */
+typedef void (*libseat_endpoint_disabled_fn)(struct libseat_endpoint *ep, bool forced,
+	void *data);
+
+/*
+ * listen_fd: a bound, listening AF_UNIX stream socket; the endpoint owns it on success and
+ * closes it in destroy. seat_name: at most SEATD_MAX_SEAT_LEN - 1 bytes. The seat starts
+ * inactive. NULL with errno on failure (listen_fd is then still the caller's).
+ */
+struct libseat_endpoint *libseat_endpoint_create(struct poller *poller, int listen_fd,
+	const char *seat_name, libseat_endpoint_resolve_fn resolve, void *data);
+void libseat_endpoint_destroy(struct libseat_endpoint *ep);
+
+void libseat_endpoint_set_disabled_callback(struct libseat_endpoint *ep,
+	libseat_endpoint_disabled_fn fn, void *data);
+void libseat_endpoint_set_ack_timeout(struct libseat_endpoint *ep, int timeout_ms);
+
+/*
+ * seatd 0.9 answers DISABLE_SEAT and SWITCH_SESSION (SEAT_DISABLED, SESSION_SWITCHED or
+ * ERROR) and libseat 0.9 waits for that answer; libseat up to 0.8 (Debian 12, Ubuntu 24.04)
+ * reads none and breaks on one. The wire has no version, so the daemon must say which
+ * libseat the container has. The default is LIBSEAT_PROTOCOL_0_9, seatd's current protocol.
+ */
+enum libseat_endpoint_protocol {
+	LIBSEAT_PROTOCOL_0_9 = 0,
+	LIBSEAT_PROTOCOL_LEGACY,
+};
+
+void libseat_endpoint_set_protocol(struct libseat_endpoint *ep,
+	enum libseat_endpoint_protocol protocol);
+
+/*
+ * Activation sets DRM master on the owner's card fds and sends it ENABLE_SEAT (a deactivation
+ * still waiting is forced first). Deactivation sends DISABLE_SEAT; once the client acknowledges,
+ * or the timeout passes, the endpoint revokes its evdev and hidraw fds and drops DRM master.
+ * Returns 0 when done, 1 when a deactivation waits for the client (the disabled callback runs
+ * later), -1 with errno.
+ */
+int libseat_endpoint_set_active(struct libseat_endpoint *ep, bool active);
+bool libseat_endpoint_is_active(const struct libseat_endpoint *ep);
+bool libseat_endpoint_disable_pending(const struct libseat_endpoint *ep);
+
+/* A host device went away: revoke every fd of it given out, and close ours. */
+void libseat_endpoint_device_removed(struct libseat_endpoint *ep, const char *host_path);
+
+size_t libseat_endpoint_client_count(const struct libseat_endpoint *ep);
+
+/* The class of a client's device path, by its exact form ("/dev/input/event3"), never by file. */
+enum libseat_device_class libseat_endpoint_classify(const char *path);
+
+/* One decoded client request. */
+struct seatd_request {
+	uint16_t opcode;
+	size_t size;    /* bytes it took, header included */
+	int device_id;  /* SEATD_CLIENT_CLOSE_DEVICE */
+	int session;    /* SEATD_CLIENT_SWITCH_SESSION */
+	char path[SEATD_MAX_PATH_LEN]; /* SEATD_CLIENT_OPEN_DEVICE, NUL-terminated */
+};
+
+/*
+ * Decodes the request at the start of buf: 1 with *out filled, 0 when more bytes are needed,
+ * -1 with EBADMSG for what no valid client sends (unknown opcode, wrong or oversized body, a
+ * path without its NUL or with one inside); the header alone is enough to reject a size.
+ */
+int libseat_endpoint_parse(const void *buf, size_t len, struct seatd_request *out);
+
+#endif
