@@ -1,6 +1,11 @@
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "desktops.h"
@@ -99,6 +104,12 @@ static int deliver(struct desktops *desktops, struct desktop *d, const struct de
 /* event, database entry, cgroup permission, node: the reverse of deliver. */
 static void withdraw(struct desktops *desktops, struct desktop *d, const struct device *dev) {
 	struct device_view view;
+	if (d->endpoint != NULL && has_node(dev)) {
+		/* A compositor's fd of a device it loses is revoked first. */
+		char host_path[4096];
+		nodes_host_path(&desktops->nodes, &d->container, dev, host_path, sizeof(host_path));
+		libseat_endpoint_device_removed(d->endpoint, host_path);
+	}
 	if (device_view_build(&view, dev, "remove", ++d->forwarder.seqnum) == 0) {
 		announce(d, dev, &view);
 		forward_db_remove(&d->forwarder, &d->container, &view);
@@ -226,6 +237,115 @@ void desktops_device_changed(struct desktops *desktops, enum device_change chang
 	announce(owner, dev, &view);
 }
 
+/*
+ * The libseat endpoint hands out only devices given to this desktop, from nodes on the host
+ * side, whatever path the client named.
+ */
+static int resolve_device(const char *client_path, enum libseat_device_class class,
+	struct libseat_endpoint_target *target, void *data) {
+	struct desktop *d = data;
+	struct device *dev = devtable_find_by_devname(&d->desktops->daemon->devices,
+		client_path + strlen("/dev/"));
+	struct grant *g = dev != NULL ? find_grant(d->desktops, dev->devpath) : NULL;
+	if (g == NULL || g->desktop != d || !has_node(dev)) {
+		errno = ENOENT;
+		return -1;
+	}
+	nodes_host_path(&d->desktops->nodes, &d->container, dev, target->host_path,
+		sizeof(target->host_path));
+	target->devnum = makedev(dev->major, dev->minor);
+	target->class = class;
+	return 0;
+}
+
+struct seat_search {
+	struct desktop *desktop;
+	const char *seat;
+};
+
+static void find_attached_seat(void *data, const char *name, enum seat_origin origin) {
+	struct seat_search *search = data;
+	const char *container = seats_container(&search->desktop->desktops->daemon->seats, name);
+	if (search->seat == NULL && container != NULL &&
+		strcmp(container, search->desktop->container.name) == 0) {
+		search->seat = name;
+	}
+}
+
+static void close_endpoint(struct desktop *d) {
+	if (d->endpoint != NULL) {
+		libseat_endpoint_destroy(d->endpoint);
+		unlink(d->endpoint_path);
+	}
+	free(d->endpoint_seat);
+	free(d->endpoint_path);
+	d->endpoint = NULL;
+	d->endpoint_seat = d->endpoint_path = NULL;
+}
+
+/* A listening socket at path, for the container's users to connect to. */
+static int listen_at(const char *path) {
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(addr.sun_path, path);
+	unlink(path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == -1 ||
+		chmod(path, 0666) == -1 || listen(fd, 16) == -1) {
+		int saved = errno;
+		if (fd != -1) {
+			close(fd);
+		}
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * The container's /run/seatd.sock serves the seat attached to it: made when it gets a seat,
+ * remade when the seat changes, gone when it has none.
+ */
+static void sync_endpoint(struct desktops *desktops, struct desktop *d) {
+	struct seat_search search = {.desktop = d};
+	seats_for_each(&desktops->daemon->seats, &desktops->daemon->devices, find_attached_seat,
+		&search);
+	if (d->endpoint != NULL &&
+		(search.seat == NULL || strcmp(search.seat, d->endpoint_seat) != 0)) {
+		close_endpoint(d);
+	}
+	if (d->endpoint != NULL || search.seat == NULL) {
+		return;
+	}
+	int fd = -1;
+	if (asprintf(&d->endpoint_path, "%s/%s.seatd.sock", desktops->nodes.dir,
+		    d->container.name) == -1) {
+		d->endpoint_path = NULL;
+		return;
+	}
+	d->endpoint_seat = strdup(search.seat);
+	fd = d->endpoint_seat != NULL ? listen_at(d->endpoint_path) : -1;
+	if (fd == -1 || nodes_bind_file(&d->container, d->endpoint_path, "run", "seatd.sock") == -1 ||
+		(d->endpoint = libseat_endpoint_create(&desktops->daemon->poller, fd, search.seat,
+			 resolve_device, d)) == NULL) {
+		log_errorf("%s: no libseat endpoint at /run/seatd.sock: %s", d->container.name,
+			strerror(errno));
+		if (fd != -1) {
+			close(fd);
+		}
+		close_endpoint(d);
+		return;
+	}
+	/* Debian 12's libseat (0.7) speaks the protocol from before 0.9's replies. */
+	libseat_endpoint_set_protocol(d->endpoint, LIBSEAT_PROTOCOL_LEGACY);
+	libseat_endpoint_set_active(d->endpoint, true);
+	log_infof("%s: libseat endpoint for %s at /run/seatd.sock", d->container.name,
+		search.seat);
+}
+
 void desktops_sync(struct desktops *desktops) {
 	struct devtable *table = &desktops->daemon->devices;
 	/* Take back what no longer belongs, then give what is missing. */
@@ -262,6 +382,7 @@ void desktops_sync(struct desktops *desktops) {
 	free(list);
 	for (e = hashmap_first(&desktops->by_name); e; e = hashmap_next(&desktops->by_name, e)) {
 		sync_shared(desktops, hashmap_container_of(e, struct desktop, entry));
+		sync_endpoint(desktops, hashmap_container_of(e, struct desktop, entry));
 	}
 }
 
@@ -281,6 +402,7 @@ static void desktop_destroy(struct desktops *desktops, struct desktop *d, bool a
 		}
 		device_free(d->shared[i]);
 	}
+	close_endpoint(d);
 	poller_remove(&desktops->daemon->poller, &d->exit_source);
 	if (d->cgroup != NULL) {
 		cgroup_devices_close(d->cgroup);

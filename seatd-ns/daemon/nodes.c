@@ -140,10 +140,18 @@ static int do_mknod(void *data) {
 	return mknodat(a->dir_fd, a->name, S_IFCHR | 0660, a->devnum);
 }
 
-/* The host file a node of an unprivileged container lives in: nodes/NAME/c13:69. */
 static void host_node_path(const struct nodes *nodes, const char *container,
 	const struct device *dev, char *out, size_t size) {
 	snprintf(out, size, "%s/%s/c%u:%u", nodes->dir, container, dev->major, dev->minor);
+}
+
+void nodes_host_path(const struct nodes *nodes, const struct container *c,
+	const struct device *dev, char *out, size_t size) {
+	if (c->own_userns) {
+		host_node_path(nodes, c->name, dev, out, size);
+	} else {
+		snprintf(out, size, "/dev/%s", dev->devname);
+	}
 }
 
 /*
@@ -202,6 +210,26 @@ static int umount_in(const struct container *c, int dir_fd, const char *name) {
 	return in_mount_ns(c, do_umount, &args);
 }
 
+/* Bind-mounts the host file host_path onto dir_fd/name in the container. */
+static int bind_file(const struct container *c, const char *host_path, int dir_fd,
+	const char *name) {
+	int tree_fd = (int)syscall(SYS_open_tree, AT_FDCWD, host_path,
+		OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree_fd == -1) {
+		return -1;
+	}
+	/* A mount point: an empty file of the container's root. A repeated add remounts. */
+	umount_in(c, dir_fd, name);
+	int r = container_fs_write_file(c, dir_fd, name, "", 0, 0600);
+	if (r == 0) {
+		r = move_mount_in(c, tree_fd, dir_fd, name);
+	}
+	int saved = errno;
+	close(tree_fd);
+	errno = saved;
+	return r;
+}
+
 static int bind_node(struct nodes *nodes, const struct container *c, const struct device *dev,
 	int dir_fd, const char *name, uid_t uid, gid_t gid) {
 	char path[4096], dir[4096];
@@ -215,18 +243,18 @@ static int bind_node(struct nodes *nodes, const struct container *c, const struc
 		chown(path, uid, gid) == -1 || chmod(path, 0660) == -1) {
 		return -1;
 	}
-	int tree_fd = (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-	if (tree_fd == -1) {
+	return bind_file(c, path, dir_fd, name);
+}
+
+int nodes_bind_file(const struct container *c, const char *host_path, const char *dir,
+	const char *name) {
+	int dir_fd = container_fs_open_dir(c, dir, true, 0755);
+	if (dir_fd == -1) {
 		return -1;
 	}
-	/* A mount point: an empty file of the container's root. A repeated add remounts. */
-	umount_in(c, dir_fd, name);
-	int r = container_fs_write_file(c, dir_fd, name, "", 0, 0600);
-	if (r == 0) {
-		r = move_mount_in(c, tree_fd, dir_fd, name);
-	}
+	int r = bind_file(c, host_path, dir_fd, name);
 	int saved = errno;
-	close(tree_fd);
+	close(dir_fd);
 	errno = saved;
 	return r;
 }

@@ -7,6 +7,7 @@
 #include "container.h"
 #include "devtable.h"
 #include "forward.h"
+#include "libseat_endpoint.h"
 #include "nodes.h"
 #include "poller.h"
 
@@ -27,6 +28,9 @@ struct desktop {
 	struct container container;
 	struct forwarder forwarder;
 	struct cgroup_devices *cgroup; /* NULL: its own device cgroup alone decides */
+	struct libseat_endpoint *endpoint; /* its /run/seatd.sock, for its seat's compositor */
+	char *endpoint_seat;
+	char *endpoint_path;         /* the socket on the host side */
 	struct poller_source exit_source;
 	bool kernel_events;         /* also inject kernel-format events, for its own udevd */
 	unsigned n_given;

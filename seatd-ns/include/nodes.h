@@ -31,6 +31,20 @@ void nodes_finish(struct nodes *nodes);
 int nodes_create(struct nodes *nodes, const struct container *c, const struct device *dev);
 int nodes_remove(struct nodes *nodes, const struct container *c, const struct device *dev);
 
+/*
+ * A host path of dev's node as this container has it: the node the daemon made for an
+ * unprivileged container (nodes/NAME/cMAJ:MIN), else the host's /dev node.
+ */
+void nodes_host_path(const struct nodes *nodes, const struct container *c,
+	const struct device *dev, char *out, size_t size);
+
+/*
+ * Bind-mounts a host file (a socket, say) onto dir/name in the container (dir relative to
+ * its root, resolved safely), the same way as the nodes of unprivileged containers.
+ */
+int nodes_bind_file(const struct container *c, const char *host_path, const char *dir,
+	const char *name);
+
 /* Removes the host directory of a container's nodes (when it is gone). */
 void nodes_forget(struct nodes *nodes, const char *container);
 

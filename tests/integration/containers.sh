@@ -98,6 +98,7 @@ mknod "$work/devnodes/null" c 1 3
 chmod 0666 "$work/devnodes"/*
 inside() {
 	local pid cg
+	[ "$1" = desk1 ] || [ "$1" = desk2 ] || fail "inside: unknown container $1"
 	pid=$(eval echo "\$${1}_pid")
 	cg=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)$(sed -n 's/^0:://p' "/proc/$pid/cgroup")
 	sh -c "echo \$\$ >$cg/cgroup.procs && exec nsenter -t $pid -U -m -n -p -- sh -c '$2'" 2>&1
@@ -112,6 +113,24 @@ case "$(open_result "$work/devnodes/kbd2")" in
 *) fail "desk1 may open desk2's keyboard: $(open_result "$work/devnodes/kbd2")" ;;
 esac
 [ "$(open_result "$work/devnodes/null")" = opened ] || fail "desk1 cannot open a null device"
+
+# libseat: an unmodified libseat client in desk1 finds /run/seatd.sock, gets seat1, passes
+# the check for its own keyboard and GPU (ENXIO: no hardware behind the node) and is refused
+# the other seat's keyboard and anything that is not a seat device.
+seat_out=$(inside desk1 "LIBSEAT_BACKEND=seatd $LIBSEAT_CLIENT /dev/input/event1 /dev/dri/card0 \
+	/dev/input/event2 /dev/input/../../etc/passwd /etc/passwd") ||
+	fail "the libseat client failed in desk1: $seat_out"
+grep -qx "seat seat1 enabled" <<<"$seat_out" || fail "libseat in desk1: $seat_out"
+for own in /dev/input/event1 /dev/dri/card0; do
+	grep -qx "$own error No such device or address" <<<"$seat_out" ||
+		fail "libseat did not resolve desk1's $own: $seat_out"
+done
+for foreign in /dev/input/event2 /dev/input/../../etc/passwd /etc/passwd; do
+	grep -qx "$foreign error No such file or directory" <<<"$seat_out" ||
+		fail "libseat in desk1 was not refused $foreign: $seat_out"
+done
+grep -qx "seat seat2 enabled" <<<"$(inside desk2 "LIBSEAT_BACKEND=seatd $LIBSEAT_CLIENT")" ||
+	fail "libseat in desk2 does not get seat2"
 
 # The shared sound nodes go to a desktop with a sound card, and only to it.
 [ "$(node desk2 snd/timer)" = "116:33 200000:$(gid audio)" ] || fail "desk2 has no timer: $(node desk2 snd/timer)"
