@@ -314,6 +314,20 @@ static void broadcast_attachment(struct seatd_ns *daemon, const char *seat) {
 	control_server_broadcast(&daemon->control, &b);
 }
 
+/* A container is known once registered, or when a seat of the configuration names it. */
+static bool container_is_known(struct seatd_ns *daemon, const char *name) {
+	if (desktops_find(&daemon->desktops, name) != NULL) {
+		return true;
+	}
+	for (size_t i = 0; i < daemon->config.n_seats; i++) {
+		const char *c = daemon->config.seats[i].container;
+		if (c != NULL && strcmp(c, name) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
 /* attach (container != NULL) or detach a seat. */
 static int attach(struct seatd_ns *daemon, struct control_client *client, const char *seat,
 	const char *container, bool detach) {
@@ -329,6 +343,11 @@ static int attach(struct seatd_ns *daemon, struct control_client *client, const 
 	if (!detach && !container_name_is_valid(container)) {
 		return send_error(client, "invalid container name: letters, digits, _, . or -, "
 					  "at most 64 characters");
+	}
+	if (!detach && !container_is_known(daemon, container)) {
+		snprintf(message, sizeof(message), "unknown container \"%s\": it is not registered, "
+			 "and no seat of the configuration names it", container);
+		return send_error(client, message);
 	}
 	/* A copy: the attachment it points into is replaced below. */
 	char current[CONTAINER_NAME_MAX + 1] = "";

@@ -177,8 +177,8 @@ mkdir "$work/outside"
 container desk3 -- "ln -s $work/outside /dev/input"
 sa d assign /dev/input/event0 seat3 >/dev/null && sa d assign /dev/dri/card1 seat3 >/dev/null ||
 	fail "assign to seat3"
-sa d attach seat3 desk3 >/dev/null || fail "attach seat3"
 sa d register desk3 "$desk3_pid" >/dev/null || fail "register desk3"
+sa d attach seat3 desk3 >/dev/null || fail "attach seat3"
 wait_until "desk3 gets its GPU" heard desk3 add /devices/pci0000:00/0000:00:06.0/drm/card1
 [ -z "$(ls -A "$work/outside")" ] || fail "the daemon wrote through the planted link: $(ls "$work/outside")"
 heard desk3 add /devices/platform/i8042/serio0/input/input0/event0 &&
@@ -210,8 +210,8 @@ sa d unregister desk4 >/dev/null || fail "unregister desk4"
 
 # A container with a read-only /dev: refused with a log line, nothing announced, daemon fine.
 container desk5 -- "mount -t tmpfs -o ro tmpfs /dev"
-sa d attach seat3 desk5 >/dev/null || fail "attach seat3 to desk5"
 sa d register desk5 "$desk5_pid" >/dev/null || fail "register desk5"
+sa d attach seat3 desk5 >/dev/null || fail "attach seat3 to desk5"
 
 wait_until "the read-only /dev is logged" grep -q "desk5: cannot make the node of .*: Read-only file system" "$work/d.log"
 heard desk5 add /devices/pci0000:00/0000:00:06.0/drm/card1 && fail "desk5 was told of a device it has no node for"

@@ -92,9 +92,9 @@ wait_until "every change was announced" announced 6
 tail -n +$((before + 1)) "$work/monitor.out" | jq -se 'all(.[]; .action == "change")' >/dev/null ||
 	fail "reassignments were not announced as changes"
 
-sa d attach seat3 desk3 >/dev/null || fail "attach seat3"
+sa d attach seat3 desk2 >/dev/null || fail "attach seat3"
 wait_until "the attachment was announced" jq -se \
-	'any(.[]; .action == "attach" and .seat == "seat3" and .container == "desk3")' "$work/monitor.out"
+	'any(.[]; .action == "attach" and .seat == "seat3" and .container == "desk2")' "$work/monitor.out"
 sa d detach seat3 >/dev/null || fail "detach seat3"
 wait_until "the detachment was announced" jq -se \
 	'any(.[]; .action == "detach" and .seat == "seat3")' "$work/monitor.out"
@@ -103,7 +103,8 @@ wait_until "the detachment was announced" jq -se \
 state_before=$(cat "$work/d/state/state")
 for bad in "assign /dev/input/event99 seat1" "assign /dev/input/event1 Seat1" \
 	"assign /dev/input/event1 seat1/x" "unassign /dev/input/event1" "attach seat7 desk7" \
-	"attach seat1 ../etc" "detach seat0" "assign pci-0000:00:07.0-usb-0:9 seat1"; do
+	"attach seat1 ../etc" "attach seat3 desk9" "detach seat0" \
+	"assign pci-0000:00:07.0-usb-0:9 seat1"; do
 	if out=$(sa d $bad 2>&1); then
 		fail "'$bad' succeeded: $out"
 	fi
@@ -132,10 +133,10 @@ expect_seat /dev/input/event0 seat3
 expect_seat card1 seat1
 expect_seat /dev/dri/renderD129 seat1
 for i in 1 2 3; do
-	sa d attach seat3 "desk$i" >/dev/null || fail "attach"
+	sa d attach seat3 "desk$((i % 2 + 1))" >/dev/null || fail "attach"
 	restart
-	sa d --json seats | jq -e --arg c "desk$i" '.[] | select(.name == "seat3") | .container == $c' \
-		>/dev/null || fail "attach to desk$i lost across SIGKILL"
+	sa d --json seats | jq -e --arg c "desk$((i % 2 + 1))" '.[] | select(.name == "seat3") |
+		.container == $c' >/dev/null || fail "attach to desk$((i % 2 + 1)) lost across SIGKILL"
 done
 # Many changes in flight, SIGKILL at an arbitrary moment: every acknowledged one survives.
 # The one in flight at the kill may or may not have been saved; nothing older may win.
