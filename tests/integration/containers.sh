@@ -217,6 +217,17 @@ wait_until "the read-only /dev is logged" grep -q "desk5: cannot make the node o
 heard desk5 add /devices/pci0000:00/0000:00:06.0/drm/card1 && fail "desk5 was told of a device it has no node for"
 sa d unregister desk5 >/dev/null || fail "unregister desk5"
 
+# A container that dies in the middle of a hotplug: its devices arrive while it exits.
+container desk6
+sa d register desk6 "$desk6_pid" >/dev/null || fail "register desk6"
+sa d attach seat3 desk6 >/dev/null || fail "attach seat3 to desk6"
+kill -KILL "$desk6_pid"
+sa d assign /dev/input/event2 seat3 >/dev/null || fail "assign during the container's exit"
+wait_until "the daemon saw desk6 exit" grep -q "container desk6 exited" "$work/d.log"
+kill -0 "${daemons[d]}" || fail "the daemon died with desk6"
+sa d assign /dev/input/event2 seat1 >/dev/null || fail "the daemon does not serve after desk6"
+wait_until "desk1 gets its keyboard back" has_node desk1 input/event2
+
 # A container sharing the host's user namespace is registered with a warning.
 container priv --share-userns
 out=$(sa d register priv "$priv_pid") || fail "register priv: $out"
