@@ -13,6 +13,7 @@
 #include "container_fs.h"
 #include "forward.h"
 #include "input_class.h"
+#include "netlink.h"
 #include "udev_message.h"
 
 #define GROUP_UDEV 2
@@ -264,34 +265,6 @@ int forward_prepare(const struct container *c) {
 	return r;
 }
 
-/*
- * Sends buf to dest with explicit credentials of the container's root: implicit ones would
- * read as the overflow uid inside, which libudev drops.
- */
-static int send_as_container_root(int fd, struct sockaddr_nl *dest, const struct container *c,
-	void *buf, size_t len) {
-	struct iovec iov = {.iov_base = buf, .iov_len = len};
-	union {
-		char buf[CMSG_SPACE(sizeof(struct ucred))];
-		struct cmsghdr align;
-	} control = {0};
-	struct msghdr m = {
-		.msg_name = dest,
-		.msg_namelen = sizeof(*dest),
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = control.buf,
-		.msg_controllen = sizeof(control.buf),
-	};
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&m);
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_CREDENTIALS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(struct ucred));
-	struct ucred cred = {.pid = getpid(), .uid = c->root_uid, .gid = c->root_gid};
-	memcpy(CMSG_DATA(cmsg), &cred, sizeof(cred));
-	return sendmsg(fd, &m, 0) == -1 ? -1 : 0;
-}
-
 int forward_send(struct forwarder *f, const struct container *c, const struct device_view *view) {
 	char msg[UDEV_MESSAGE_MAX_SIZE];
 	int len = udev_message_encode(&view->ev, msg, sizeof(msg));
@@ -299,7 +272,7 @@ int forward_send(struct forwarder *f, const struct container *c, const struct de
 		return -1;
 	}
 	struct sockaddr_nl dest = {.nl_family = AF_NETLINK, .nl_groups = GROUP_UDEV};
-	return send_as_container_root(f->fd, &dest, c, msg, (size_t)len);
+	return netlink_send_as(f->fd, &dest, msg, (size_t)len, c->root_uid, c->root_gid);
 }
 
 int forward_inject_kernel(struct forwarder *f, const struct container *c,
@@ -335,7 +308,8 @@ int forward_inject_kernel(struct forwarder *f, const struct container *c,
 		.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK,
 	};
 	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-	if (send_as_container_root(f->fd, &kernel, c, &msg, msg.header.nlmsg_len) == -1) {
+	if (netlink_send_as(f->fd, &kernel, &msg, msg.header.nlmsg_len, c->root_uid,
+		    c->root_gid) == -1) {
 		return -1;
 	}
 	/* The kernel acks before sendmsg returns; read it to learn the verdict. */

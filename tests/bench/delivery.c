@@ -71,6 +71,7 @@
 #include "forward.h"
 #include "hashmap.h"
 #include "log.h"
+#include "netlink.h"
 #include "nodes.h"
 #include "udev_message.h"
 #include "uevent.h"
@@ -233,26 +234,7 @@ static void place_fds(const int *src, int n) {
 /* Sends a udev message on group 2 with explicit credentials, as forward_send() does. */
 static int send_udev(int fd, const char *msg, size_t len, uid_t uid, gid_t gid) {
 	struct sockaddr_nl dest = {.nl_family = AF_NETLINK, .nl_groups = GROUP_UDEV};
-	struct iovec iov = {.iov_base = (void *)msg, .iov_len = len};
-	union {
-		char buf[CMSG_SPACE(sizeof(struct ucred))];
-		struct cmsghdr align;
-	} control = {0};
-	struct msghdr m = {
-		.msg_name = &dest,
-		.msg_namelen = sizeof(dest),
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = control.buf,
-		.msg_controllen = sizeof(control.buf),
-	};
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&m);
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_CREDENTIALS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(struct ucred));
-	struct ucred cred = {.pid = getpid(), .uid = uid, .gid = gid};
-	memcpy(CMSG_DATA(cmsg), &cred, sizeof(cred));
-	return sendmsg(fd, &m, 0) == -1 ? -1 : 0;
+	return netlink_send_as(fd, &dest, msg, len, uid, gid);
 }
 
 /* ---- the receiver: pid 1 of a container, an unmodified libudev monitor ---- */

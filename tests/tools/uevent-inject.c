@@ -35,6 +35,7 @@
 
 #include "control.h"
 #include "fixture.h"
+#include "netlink.h"
 #include "udev_message.h"
 #include "uevent.h"
 
@@ -98,23 +99,7 @@ static int inject_kernel(int fd, const char *data, size_t len) {
 /* Sends one message from this process to a multicast group, with explicit root credentials. */
 static int multicast(int fd, uint32_t group, const char *data, size_t len) {
 	struct sockaddr_nl dest = {.nl_family = AF_NETLINK, .nl_groups = group};
-	struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
-	char control[CMSG_SPACE(sizeof(struct ucred))] = {0};
-	struct msghdr msg = {
-		.msg_name = &dest,
-		.msg_namelen = sizeof(dest),
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = control,
-		.msg_controllen = sizeof(control),
-	};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_CREDENTIALS;
-	c->cmsg_len = CMSG_LEN(sizeof(struct ucred));
-	struct ucred cred = {.pid = getpid(), .uid = 0, .gid = 0};
-	memcpy(CMSG_DATA(c), &cred, sizeof(cred));
-	return sendmsg(fd, &msg, 0) == -1 ? -errno : 0;
+	return netlink_send_as(fd, &dest, data, len, 0, 0) == -1 ? -errno : 0;
 }
 
 static int cmd_replay(const char *path, size_t from, size_t to) {

@@ -29,6 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "netlink.h"
 #include "test.h"
 #include "udev_message.h"
 
@@ -90,27 +91,7 @@ static struct udev_device *receive(struct udev_monitor *mon) {
 /* Multicasts msg to the udev group with the credentials libudev insists on, as udevd does. */
 static int send_message(const char *msg, size_t len) {
 	struct sockaddr_nl dest = {.nl_family = AF_NETLINK, .nl_groups = UDEV_GROUP};
-	struct iovec iov = {.iov_base = (void *)msg, .iov_len = len};
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(struct ucred))];
-	} control = {0};
-	struct msghdr mh = {
-		.msg_name = &dest,
-		.msg_namelen = sizeof(dest),
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = control.buf,
-		.msg_controllen = sizeof(control.buf),
-	};
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&mh);
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_CREDENTIALS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(struct ucred));
-	struct ucred cred = {.pid = getpid(), .uid = 0, .gid = 0};
-	memcpy(CMSG_DATA(cmsg), &cred, sizeof(cred));
-	ssize_t n = sendmsg(sender, &mh, 0);
-	if (n != (ssize_t)len) {
+	if (netlink_send_as(sender, &dest, msg, len, 0, 0) == -1) {
 		perror("sendmsg");
 		return -1;
 	}
