@@ -2,8 +2,8 @@
 # The seat lab test (as root): sets the lab up (tests/lab/setup.sh: idempotent, quick when
 # done), boots the VM with the project's binaries from BUILD_DIR, runs the scenario
 # (tests/lab/lab.py run), prints the measured figures, and exits 0 only if every assertion held.
-# On failure the run directory (guest console, qemu, udevd, seatd-ns, monitor and libinput
-# logs, screenshots, results.json) is kept and named; on success it is removed, unless
+# On failure the run directory (guest console, qemu, udevd, seatd-ns, LXC, monitor and
+# libinput logs, screenshots, results.json) is kept and named; on success it is removed, unless
 # LAB_KEEP=1. qemu is stopped either way.
 #
 # Usage: lab-test.sh [BUILD_DIR]   (default: the repository's build/)
@@ -25,7 +25,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 [ -d "$build" ] || { echo "FAIL: no build directory $build (meson setup build && ninja -C build)" >&2; exit 1; }
 build=$(cd "$build" && pwd)
-for exe in seatd-ns/seatd-ns seatd-ns/seat-assign; do
+for exe in seatd-ns/seatd-ns seatd-ns/seat-assign tests/libseat-client; do
 	[ -x "$build/$exe" ] || { echo "FAIL: $build/$exe is missing (ninja -C $build)" >&2; exit 1; }
 done
 
@@ -57,16 +57,23 @@ cleanup() {
 	if [ "$status" -eq 0 ] && [ "${LAB_KEEP:-0}" != 1 ]; then
 		rm -rf "$run"
 	else
-		for f in console.log out/udevd.log out/seatd-ns.log out/agent.log qemu.log; do
+		for f in console.log out/udevd.log out/seatd-ns.log out/agent.log out/containers.err \
+			qemu.log; do
 			if [ -s "$run/$f" ]; then
 				echo "--- $f (last lines)" >&2
 				tail -n 25 "$run/$f" >&2
 			fi
 		done
+		for f in "$run"/out/lxc-desk*.log; do
+			if [ -s "$f" ] && grep -qE 'ERROR|seatd-ns-hook' "$f"; then
+				echo "--- out/${f##*/} (errors and the hook)" >&2
+				grep -E 'ERROR|seatd-ns-hook' "$f" | tail -n 10 >&2
+			fi
+		done
 		if [ "$status" -eq 0 ]; then
 			echo "lab: run directory kept: $run" >&2
 		else
-			echo "lab: FAILED; guest console, qemu, udevd, seatd-ns, monitor and libinput logs," \
+			echo "lab: FAILED; guest console, qemu, udevd, seatd-ns, LXC, monitor and libinput logs," \
 				"screenshots and results.json are kept in $run" >&2
 		fi
 	fi

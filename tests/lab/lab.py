@@ -54,6 +54,26 @@ COLDPLUG_USB = [
     ("tablet2", "2.2", {"pointer", "tablet"}, "seat2 USB tablet"),
 ]
 PS2_KBD_PATH = "platform-i8042-serio-0"
+# guest/seats.conf: each seat's desktop container; everything else stays on seat0.
+CONTAINERS = {"seat1": "desk1", "seat2": "desk2"}
+SEAT_OF = {c: s for s, c in CONTAINERS.items()}
+# Sound nodes of no card, which every seat with sound gets (shared-sound).
+SHARED_SOUND_NODES = ("/dev/snd/timer", "/dev/snd/seq")
+LXC_ATTACH = ("lxc-attach -P /var/lib/lxc -n %s --clear-env"
+              " --set-var PATH=/usr/sbin:/usr/bin:/sbin:/bin --set-var LANG=C.UTF-8"
+              " --set-var LIBSEAT_BACKEND=seatd -- ")
+
+
+def expected_seat(dev):
+    """The seat guest/seats.conf gives a device: a GPU's PCI device or a hub's USB port."""
+    syspath, id_path = dev.get("syspath") or "", dev.get("id_path") or ""
+    for gpu, seat in (("gpu1", "seat1"), ("gpu2", "seat2")):
+        if "/%s/" % GPU_PCI[gpu] in syspath:
+            return seat
+    for port, seat in (("1", "seat1"), ("2", "seat2")):
+        if id_path.startswith("pci-%s-usb-0:%s." % (XHCI_PCI, port)):
+            return seat
+    return "seat0"
 INPUT_CLASSES = [
     "ID_INPUT", "ID_INPUT_KEY", "ID_INPUT_KEYBOARD", "ID_INPUT_MOUSE", "ID_INPUT_TOUCHPAD",
     "ID_INPUT_TOUCHSCREEN", "ID_INPUT_TABLET", "ID_INPUT_TABLET_PAD", "ID_INPUT_JOYSTICK",
@@ -271,7 +291,10 @@ def qemu_opt(value):
 
 def qemu_argv(env, run_dir, build_dir):
     cmdline = " ".join([
+        # apparmor=0: as on this machine; with AppArmor on and no profiles loaded, LXC
+        # refuses to start containers.
         "console=ttyS0", "loglevel=4", "panic=-1", "rdinit=/init", "mitigations=off",
+        "apparmor=0",
         "lab.init=" + STAGE2,
     ])
     argv = [
@@ -409,10 +432,15 @@ class Lab:
         m = self.console.marks
         for step, name in [("stage1", "boot_to_initramfs_s"), ("udev-settled", "boot_to_udev_settled_s"),
                            ("seatd-ns-listing", "boot_to_seatd_ns_listing_s"),
+                           ("containers-created", "boot_to_containers_created_s"),
+                           ("containers-up", "boot_to_containers_up_s"),
                            ("ready", "boot_to_ready_s")]:
             if step in m:
                 self.figures[name] = round(m[step][0], 2)
                 self.figures[name.replace("boot_", "guest_uptime_")] = round(m[step][1], 2)
+        if "containers-created" in m and "containers-up" in m:
+            self.figures["containers_start_guest_s"] = round(
+                m["containers-up"][1] - m["containers-created"][1], 3)
         if "seatd-ns-started" in m and "seatd-ns-listing" in m:
             self.figures["seatd_ns_start_to_listing_guest_s"] = round(
                 m["seatd-ns-listing"][1] - m["seatd-ns-started"][1], 3)
@@ -580,9 +608,9 @@ class Scenario:
                                 % (name, d.get("devnum"), u["MAJOR"], u.get("MINOR")))
             if d.get("subsystem") and u.get("SUBSYSTEM") and d["subsystem"] != u["SUBSYSTEM"]:
                 problems.append("%s: subsystem %r, udev %r" % (name, d["subsystem"], u["SUBSYSTEM"]))
-            seat = u.get("ID_SEAT") or "seat0"
+            seat = expected_seat(d)
             if d.get("seat") != seat:
-                problems.append("%s: seat %r, udev ID_SEAT %r" % (name, d.get("seat"), seat))
+                problems.append("%s: seat %r, seats.conf gives %r" % (name, d.get("seat"), seat))
             if d.get("subsystem") == "input":
                 want = sorted(k for k in INPUT_CLASSES if u.get(k) == "1")
                 have = sorted(d.get("input_class") or [])
@@ -595,7 +623,7 @@ class Scenario:
                     problems.append("%s: sound_initialized %r, udev SOUND_INITIALIZED %r"
                                     % (name, d.get("sound_initialized"), u.get("SOUND_INITIALIZED")))
         self.check(not problems, "%s: the %d devices seat-assign lists agree with udevadm "
-                   "(ID_PATH exact, input classes, node, devnum, seat)" % (tag, len(devices)),
+                   "(ID_PATH exact, input classes, node, devnum), on the seat seats.conf gives" % (tag, len(devices)),
                    "\n".join(problems))
         for n in notes:
             if n not in self.notes:
@@ -618,33 +646,183 @@ class Scenario:
                    "found %d: %s" % (len(found), found))
         return found[0] if len(found) == 1 else None
 
+    # -- containers --------------------------------------------------------------------------
+
+    def cexec(self, container, script, timeout=30):
+        """Runs a shell script in a desktop container: (exit status, stdout, stderr)."""
+        return self.lab.agent.run(LXC_ATTACH % container + "/bin/sh -c " + shell_quote(script),
+                                  timeout)
+
+    def cstart(self, container, name, command):
+        """Starts a command in the container in the background; its output goes to
+        out/CONTAINER/NAME.log, its pid (in the container) to /lab/out/NAME.pid there."""
+        inner = "echo $$ >/lab/out/%s.pid; exec %s" % (name, command)
+        self.lab.agent.check("%s/bin/sh -c %s </dev/null >/lab/out/%s/%s.log 2>&1 &"
+                             % (LXC_ATTACH % container, shell_quote(inner), container, name))
+        return self.lab.path("out", container, name + ".log")
+
+    def cstop(self, container, name):
+        self.cexec(container, "kill $(cat /lab/out/%s.pid) 2>/dev/null; true" % name)
+
+    def container_nodes(self, container):
+        rc, out, err = self.cexec(container, "for f in /dev/input/* /dev/dri/* /dev/snd/* "
+                                  "/dev/hidraw*; do [ -c \"$f\" ] && echo \"$f\"; done; true")
+        if rc != 0:
+            raise LabError("lxc-attach to %s failed (%d): %s" % (container, rc, err))
+        return set(out.split())
+
+    def containers(self, devs, db):
+        """Both desktop containers run, registered, each with exactly its seat's nodes, and
+        their udevadm (libudev) reads the seat's devices from the database seatd-ns wrote."""
+        seats = json.loads(self.lab.agent.check("%s --json seats" % self.seat_assign))
+        for seat, container in CONTAINERS.items():
+            entry = [x for x in seats if x.get("name") == seat]
+            self.check(entry and entry[0].get("container") == container,
+                       "%s is attached to the LXC container %s, which its start-host hook "
+                       "registered" % (seat, container), entry)
+            rc, out, err = self.cexec(container, "cat /run/lab-init; cat /proc/1/comm")
+            self.check(rc == 0 and out.split() == ["up", "init"],
+                       "%s runs its own init (busybox), which found its /run" % container,
+                       out + err)
+            mine = [d for d in devs if d.get("seat") == seat and d.get("devnode")
+                    and d.get("kind") != "hidraw"]
+            others = [d for d in devs if d.get("seat") != seat and d.get("devnode")
+                      and d["devnode"] not in SHARED_SOUND_NODES]
+            nodes = self.container_nodes(container)
+            missing = sorted(d["devnode"] for d in mine if d["devnode"] not in nodes)
+            foreign = sorted(d["devnode"] for d in others if d["devnode"] in nodes)
+            self.check(not missing and not foreign,
+                       "%s has the nodes of %s's devices (%d) and none of another seat's"
+                       % (container, seat, len(mine)),
+                       "missing %s; of other seats %s; has %s" % (missing, foreign, sorted(nodes)))
+            # udevadm inside: the seat's devices with their ID_* properties, as the host's
+            # udev has them (ID_PATH, ID_INPUT_*) and with the seat (ID_SEAT).
+            infos = [d for d in mine if d.get("subsystem") in ("input", "drm")]
+            foreign_dev = next((d for d in others if d.get("subsystem") == "input"
+                                and d.get("seat") in CONTAINERS), None)
+            script = "".join("echo '== %s'; udevadm info -q property -p %s;"
+                             % (d["syspath"], d["syspath"]) for d in infos)
+            if foreign_dev:
+                script += "echo '== %s'; udevadm info -q property -p %s;" % (
+                    foreign_dev["syspath"], foreign_dev["syspath"])
+            rc, out, err = self.cexec(container, script + "true", timeout=60)
+            with open(self.lab.path("out", container, "udevadm-info.txt"), "w") as f:
+                f.write(out + err)
+            props, cur = {}, None
+            for line in out.splitlines():
+                if line.startswith("== "):
+                    cur = props.setdefault(line[3:], {})
+                elif cur is not None and "=" in line:
+                    k, _, v = line.partition("=")
+                    cur[k] = v
+            problems = []
+            for d in infos:
+                p = props.get(d["syspath"], {})
+                u = db.get(self.devpath(d), {})
+                if p.get("ID_SEAT") != seat:
+                    problems.append("%s: ID_SEAT %r" % (d["devnode"], p.get("ID_SEAT")))
+                if "ID_PATH" in u and p.get("ID_PATH") != u["ID_PATH"]:
+                    problems.append("%s: ID_PATH %r, host udev %r"
+                                    % (d["devnode"], p.get("ID_PATH"), u["ID_PATH"]))
+                want = sorted(k for k in INPUT_CLASSES if u.get(k) == "1")
+                have = sorted(k for k in INPUT_CLASSES if p.get(k) == "1")
+                if want != have:
+                    problems.append("%s: %s, host udev %s" % (d["devnode"], have, want))
+            self.check(infos and not problems,
+                       "udevadm info in %s: its %d input and DRM devices with ID_SEAT=%s and "
+                       "the host udev's ID_PATH and ID_INPUT_*" % (container, len(infos), seat),
+                       "\n".join(problems) or out[-1500:])
+            if foreign_dev:
+                p = props.get(foreign_dev["syspath"], {})
+                self.check(p and not any(k.startswith(("ID_SEAT", "ID_INPUT")) for k in p),
+                           "udevadm info in %s: %s of %s is in sysfs but has no database entry "
+                           "(no ID_SEAT, no ID_INPUT)" % (container, foreign_dev["devnode"],
+                                                        foreign_dev["seat"]), p)
+
+    def libseat(self, devs):
+        """The real libseat in each container: the seat's DRM card (as DRM master) and
+        keyboard through /run/seatd.sock, another seat's node refused; when the seat is
+        detached, the keyboard's fd is revoked (ENODEV) and the card loses DRM master."""
+        print("== libseat in the containers (/run/seatd.sock)", flush=True)
+        nodes = {}
+        for seat in CONTAINERS:
+            card = self.find(devs, seat=seat, kind="drm-card")
+            kbd = self.find(devs, seat=seat, kind="keyboard")
+            nodes[seat] = (card[0]["devnode"] if card else None, kbd[0]["devnode"] if kbd else None)
+        # seat2: tests/tools/libseat-client, which opens and closes.
+        client = "/lab/build/tests/libseat-client"
+        card, kbd = nodes["seat2"]
+        foreign = nodes["seat1"][1]
+        rc, out, err = self.cexec("desk2", "%s %s %s %s" % (client, card, kbd, foreign))
+        lines = out.splitlines()
+        self.check(rc == 0 and "seat seat2 enabled" in lines
+                   and any(l.startswith("%s ok 226:" % card) for l in lines)
+                   and any(l.startswith("%s ok 13:" % kbd) for l in lines),
+                   "libseat-client in desk2 opens seat2, its card %s and keyboard %s"
+                   % (card, kbd), out + err)
+        self.check(any(l.startswith("%s error" % foreign) for l in lines),
+                   "libseat-client in desk2 cannot open seat1's keyboard %s" % foreign, out + err)
+        # seat1: a libseat client that keeps its fds (guest/libseat-hold.py).
+        card, kbd = nodes["seat1"]
+        logpath = self.cstart("desk1", "libseat-hold", "python3 /lab/src/tests/lab/guest/"
+                              "libseat-hold.py --for 120 %s %s" % (card, kbd))
+        wait_for(lambda: read(logpath).count("state open") >= 2, 30)
+        held = read(logpath)
+        self.check("seat seat1 enabled" in held and "open %s ok" % card in held
+                   and "open %s ok" % kbd in held,
+                   "libseat in desk1 opens seat1, its card %s and keyboard %s" % (card, kbd), held)
+        self.check("state open %s drm-master=yes" % card in held,
+                   "the card's fd is DRM master (set by seatd-ns)", held)
+        self.check("state open %s evdev=ok" % kbd in held,
+                   "the keyboard's fd answers (EVIOCGVERSION)", held)
+        self.lab.agent.check("%s detach seat1" % self.seat_assign)
+        revoked = "%s evdev=ENODEV" % kbd
+        wait_for(lambda: revoked in read(logpath), 20)
+        held = read(logpath)
+        self.check(revoked in held,
+                   "seat-assign detach seat1: the keyboard fd libseat gave desk1 is revoked "
+                   "(EVIOCGVERSION: ENODEV)", held)
+        self.check(re.search(r"state \S+ %s drm-master=no" % re.escape(card), held),
+                   "seat-assign detach seat1: desk1's card fd is no longer DRM master", held)
+        self.cstop("desk1", "libseat-hold")
+        self.lab.agent.check("%s attach seat1 desk1" % self.seat_assign)
+        back = wait_for(lambda: {card, kbd} <= self.container_nodes("desk1"), 30)
+        self.check(back, "seat-assign attach seat1 desk1: desk1 has its card and keyboard again")
+
     # -- libinput ----------------------------------------------------------------------------
 
-    def libinput_start(self, name, devnode):
+    def libinput_start(self, name, devnode=None, container=None):
+        """libinput debug-events: in a container with the udev backend and its seat, or on
+        the guest host on one event node."""
+        if container is not None:
+            seat = SEAT_OF[container]
+            logpath = self.cstart(container, "libinput", "stdbuf -oL -eL libinput debug-events "
+                                  "--show-keycodes --udev %s" % seat)
+            self.libinput[name] = {"container": container, "log": logpath,
+                                   "what": "libinput --udev %s in %s" % (seat, container)}
+            return
         logname = "libinput-%s.log" % name
         pid = self.lab.agent.check(
             "stdbuf -oL -eL libinput debug-events --show-keycodes --device %s "
             ">/lab/out/%s 2>&1 & echo $!" % (devnode, logname)).strip()
-        self.libinput[name] = (pid, self.lab.path("out", logname), devnode)
+        self.libinput[name] = {"pid": pid, "log": self.lab.path("out", logname),
+                               "what": "libinput on %s" % devnode}
 
     def libinput_log(self, name):
-        try:
-            with open(self.libinput[name][1], errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
+        return read(self.libinput[name]["log"])
 
     def libinput_wait(self, name, pattern, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if re.search(pattern, self.libinput_log(name)):
-                return True
-            time.sleep(0.1)
-        return False
+        return wait_for(lambda: re.search(pattern, self.libinput_log(name)), timeout)
 
     def libinput_stop(self, name):
-        pid = self.libinput.pop(name)[0]
-        self.lab.agent.run("kill %s 2>/dev/null; true" % pid)
+        li = self.libinput.pop(name)
+        if "container" in li:
+            self.cstop(li["container"], "libinput")
+        else:
+            self.lab.agent.run("kill %s 2>/dev/null; true" % li["pid"])
+
+    def libinput_devices(self, name, event="DEVICE_ADDED"):
+        return set(re.findall(r"(?m)^\s*-?(event\d+)\s+%s\s" % event, self.libinput_log(name)))
 
     def send_key(self, device, qcode):
         events = [{"type": "key", "data": {"down": down, "key": {"type": "qcode", "data": qcode}}}
@@ -657,36 +835,51 @@ class Scenario:
         args["events"] = events[1:]
         self.lab.qmp.execute("input-send-event", **args)
 
-    def key_test(self, device, qcode, keyname, expect, others):
-        """Types qcode on `device`'s keyboard; only libinput on `expect` may see it."""
+    def key_test(self, device, qcode, keyname, expect, node, others):
+        """Types qcode on `device`'s keyboard: libinput `expect` sees it from `node` (an event
+        node name, or None for any), no other libinput in `others` sees it at all."""
         self.send_key(device, qcode)
-        pattern = r"%s \(\d+\) pressed" % keyname
+        key = r"%s \(\d+\) pressed" % keyname
+        pattern = r"(?m)^\s*-?%s\s+KEYBOARD_KEY\s.*%s" % (node, key) if node else key
         seen = self.libinput_wait(expect, pattern, 15)
         time.sleep(1.5)  # time for a wrongly routed key to show up elsewhere
-        wrong = [o for o in others if re.search(pattern, self.libinput_log(o))]
+        wrong = [o for o in others if re.search(key, self.libinput_log(o))]
         where = "device=%s" % device if device else "no device"
-        self.check(seen, "%s typed with input-send-event (%s) reaches libinput on %s (%s)"
-                   % (keyname, where, expect, self.libinput[expect][2]),
+        self.check(seen, "%s typed with input-send-event (%s) reaches %s%s"
+                   % (keyname, where, self.libinput[expect]["what"],
+                      " from %s" % node if node else ""),
                    self.libinput_log(expect)[-2000:])
-        self.check(not wrong, "%s is seen by no other keyboard (%s)" % (keyname, ", ".join(others)),
-                   "seen on: %s" % wrong)
+        self.check(not wrong, "%s is seen by no other libinput (%s)"
+                   % (keyname, ", ".join(self.libinput[o]["what"] for o in others)),
+                   "seen by: %s" % wrong)
 
-    def breakdown(self, tag, event, timeout=10):
-        """Where the time of one device event went, on the guest's CLOCK_MONOTONIC: the kernel
-        uevent and the udev event (udevadm monitor, out/uevents.log), and the event reaching the
-        seat-assign monitor client (out/monitor.timed)."""
+    def breakdown(self, tag, event, container=None, timeout=10):
+        """Where the time of one device event went, on the guest's CLOCK_MONOTONIC (containers
+        share it): the kernel uevent and the udev event (udevadm monitor on the guest host,
+        out/uevents.log), the event reaching the seat-assign monitor client
+        (out/monitor.timed) and, for a container, its libudev (udevadm monitor --udev in it,
+        out/CONTAINER/udev-monitor.log)."""
         syspath, action = event.get("syspath") or "", event.get("action")
         devpath = syspath[4:] if syspath.startswith("/sys/") else syspath
-        deadline = time.monotonic() + timeout
-        while True:
-            k = u = m = None
-            for line in read(self.lab.path("out", "uevents.log")).splitlines():
+
+        def udev_times(path):
+            k = u = None
+            for line in read(path).splitlines():
                 r = re.match(r"(KERNEL|UDEV)\s*\[([0-9.]+)\]\s+(\S+)\s+(\S+)", line)
                 if r and r.group(3) == action and r.group(4) == devpath:
                     if r.group(1) == "KERNEL" and k is None:
                         k = float(r.group(2))
                     elif r.group(1) == "UDEV" and u is None:
                         u = float(r.group(2))
+            return k, u
+
+        deadline = time.monotonic() + timeout
+        while True:
+            k, u = udev_times(self.lab.path("out", "uevents.log"))
+            c = None
+            if container is not None:
+                c = udev_times(self.lab.path("out", container, "udev-monitor.log"))[1]
+            m = None
             for line in read(self.lab.path("out", "monitor.timed")).splitlines():
                 t, _, text = line.partition(" ")
                 try:
@@ -696,7 +889,8 @@ class Scenario:
                 if e.get("syspath") == syspath and e.get("action") == action:
                     m = float(t)
                     break
-            if (k is not None and u is not None and m is not None) or time.monotonic() > deadline:
+            if ((k is not None and u is not None and m is not None
+                 and (container is None or c is not None)) or time.monotonic() > deadline):
                 break
             time.sleep(0.2)
         f = self.lab.figures
@@ -706,6 +900,16 @@ class Scenario:
             f["%s_udev_to_monitor_ms" % tag] = round((m - u) * 1000, 1)
         if k is not None and m is not None:
             f["%s_kernel_to_monitor_ms" % tag] = round((m - k) * 1000, 1)
+        if k is not None and c is not None:
+            f["%s_kernel_to_container_ms" % tag] = round((c - k) * 1000, 1)
+        if u is not None and c is not None:
+            f["%s_udev_to_container_ms" % tag] = round((c - u) * 1000, 1)
+        return c
+
+    def container_heard(self, container, action, syspath):
+        devpath = syspath[4:] if syspath.startswith("/sys/") else syspath
+        return re.search(r"(?m)^UDEV\s*\[[0-9.]+\]\s+%s\s+%s\s" % (action, re.escape(devpath)),
+                         read(self.lab.path("out", container, "udev-monitor.log")))
 
     # -- steps -------------------------------------------------------------------------------
 
@@ -735,44 +939,69 @@ class Scenario:
                    "the USB audio card's control node is listed")
         ps2 = self.one(devs, "seat0 PS/2 keyboard", kind="keyboard", id_path=PS2_KBD_PATH)
         nodes["ps2kbd"] = ps2 and ps2.get("devnode")
+        node = {k: v and os.path.basename(v) for k, v in nodes.items()}
+
+        print("== desktop containers desk1 (seat1) and desk2 (seat2)", flush=True)
+        self.containers(devs, db)
+        for c in CONTAINERS.values():
+            self.cstart(c, "udev-monitor", "stdbuf -oL udevadm monitor --udev "
+                        "-s input -s sound -s drm")
+        self.libseat(devs)
 
         print("== screendumps of each GPU's display", flush=True)
         self.screendumps("boot")
 
-        print("== keys and pointer moves with input-send-event, seen by libinput", flush=True)
-        keyboards = [k for k in ("kbd1", "kbd2", "ps2kbd") if nodes.get(k)]
-        for k in keyboards + [p for p in ("mouse1", "tablet2") if nodes.get(p)]:
-            self.libinput_start(k, nodes[k])
-        for k in list(self.libinput):
-            self.check(self.libinput_wait(k, r"DEVICE_ADDED", 20),
-                       "libinput debug-events opened %s (%s)" % (k, self.libinput[k][2]),
-                       self.libinput_log(k))
-        if "kbd1" in self.libinput and "kbd2" in self.libinput:
-            self.key_test("gpu1", "a", "KEY_A", "kbd1", [k for k in keyboards if k != "kbd1"])
-            self.key_test("gpu2", "b", "KEY_B", "kbd2", [k for k in keyboards if k != "kbd2"])
+        print("== keys and pointer moves with input-send-event, seen by libinput "
+              "(--udev SEAT in each container, the PS/2 keyboard's node on the guest host)",
+              flush=True)
+        for c in CONTAINERS.values():
+            self.libinput_start(c, container=c)
+        if nodes.get("ps2kbd"):
+            self.libinput_start("ps2kbd", nodes["ps2kbd"])
+        for seat, c in CONTAINERS.items():
+            want = {node[q] for q, port, _, _ in COLDPLUG_USB
+                    if node.get(q) and expected_seat({"id_path": usb_path(port)}) == seat}
+            wait_for(lambda c=c, want=want: self.libinput_devices(c) >= want, 30)
+            time.sleep(0.5)
+            have = self.libinput_devices(c)
+            self.check(want and have == want,
+                       "%s lists exactly %s's keyboard and pointer (%s)"
+                       % (self.libinput[c]["what"], seat, " ".join(sorted(want))),
+                       "listed: %s\n%s" % (sorted(have), self.libinput_log(c)[-1500:]))
         if "ps2kbd" in self.libinput:
-            self.key_test(None, "c", "KEY_C", "ps2kbd", [k for k in keyboards if k != "ps2kbd"])
-        if "mouse1" in self.libinput:
-            for _ in range(3):
-                lab.qmp.execute("input-send-event", device="gpu1", events=[
-                    {"type": "rel", "data": {"axis": "x", "value": 20}},
-                    {"type": "rel", "data": {"axis": "y", "value": 10}}])
-                time.sleep(0.1)
-            self.check(self.libinput_wait("mouse1", r"POINTER_MOTION\s", 15),
-                       "relative pointer moves reach libinput on the seat1 USB mouse",
-                       self.libinput_log("mouse1")[-2000:])
-        if "tablet2" in self.libinput:
-            for x in (8000, 16000, 24000):
-                lab.qmp.execute("input-send-event", device="gpu2", events=[
-                    {"type": "abs", "data": {"axis": "x", "value": x}},
-                    {"type": "abs", "data": {"axis": "y", "value": x}}])
-                time.sleep(0.1)
-            self.check(self.libinput_wait("tablet2", r"POINTER_MOTION_ABSOLUTE", 15),
-                       "absolute pointer moves (device=gpu2) reach libinput on the seat2 tablet",
-                       self.libinput_log("tablet2")[-2000:])
-            if "mouse1" in self.libinput:
-                self.check("POINTER_MOTION_ABSOLUTE" not in self.libinput_log("mouse1"),
-                           "the seat1 mouse saw none of the tablet's absolute moves")
+            self.check(self.libinput_wait("ps2kbd", r"DEVICE_ADDED", 20),
+                       "%s opened the PS/2 keyboard" % self.libinput["ps2kbd"]["what"],
+                       self.libinput_log("ps2kbd"))
+        everyone = list(self.libinput)
+        self.key_test("gpu1", "a", "KEY_A", "desk1", node["kbd1"],
+                      [k for k in everyone if k != "desk1"])
+        self.key_test("gpu2", "b", "KEY_B", "desk2", node["kbd2"],
+                      [k for k in everyone if k != "desk2"])
+        if "ps2kbd" in self.libinput:
+            self.key_test(None, "c", "KEY_C", "ps2kbd", None,
+                          [k for k in everyone if k != "ps2kbd"])
+        for _ in range(3):
+            lab.qmp.execute("input-send-event", device="gpu1", events=[
+                {"type": "rel", "data": {"axis": "x", "value": 20}},
+                {"type": "rel", "data": {"axis": "y", "value": 10}}])
+            time.sleep(0.1)
+        self.check(self.libinput_wait("desk1", r"(?m)^\s*-?%s\s+POINTER_MOTION\s" % node["mouse1"],
+                                      15),
+                   "relative pointer moves (device=gpu1) reach desk1 from the USB mouse",
+                   self.libinput_log("desk1")[-2000:])
+        for x in (8000, 16000, 24000):
+            lab.qmp.execute("input-send-event", device="gpu2", events=[
+                {"type": "abs", "data": {"axis": "x", "value": x}},
+                {"type": "abs", "data": {"axis": "y", "value": x}}])
+            time.sleep(0.1)
+        self.check(self.libinput_wait("desk2", r"(?m)^\s*-?%s\s+POINTER_MOTION_ABSOLUTE"
+                                      % node["tablet2"], 15),
+                   "absolute pointer moves (device=gpu2) reach desk2 from the tablet",
+                   self.libinput_log("desk2")[-2000:])
+        self.check("POINTER_MOTION_ABSOLUTE" not in self.libinput_log("desk1"),
+                   "desk1 saw none of the tablet's absolute moves")
+        self.check(not re.search(r"POINTER_MOTION\s", self.libinput_log("desk2")),
+                   "desk2 saw none of the mouse's relative moves")
 
         print("== hotplug: a keyboard into hub 1 (port 1.3), an audio device into hub 2 (port 2.4)",
               flush=True)
@@ -784,12 +1013,14 @@ class Scenario:
         te, ev = lab.events.wait(lambda e: e.get("action") == "add" and e.get("id_path") == kbd_path
                                  and e.get("kind") == "keyboard", 60, since)
         self.check(ev is not None, "seat-assign monitor reports the keyboard added at port 1.3")
+        kbd1b = {}
         if ev is not None:
             self.lab.figures["hotplug_kbd_add_latency_ms"] = round((te - t) * 1000, 1)
-            kbd1b_node = ev.get("devnode")
-            self.breakdown("hotplug_kbd", ev)
-        else:
-            kbd1b_node = None
+            kbd1b = ev
+            self.check(ev.get("seat") == "seat1", "the hotplugged keyboard is on seat1", ev)
+            c = self.breakdown("hotplug_kbd", ev, "desk1")
+            self.check(c is not None, "desk1's libudev (udevadm monitor --udev) gets the "
+                       "keyboard's add", tail(self.lab.path("out", "desk1", "udev-monitor.log")))
         since2 = lab.events.mark()
         t = time.time()
         lab.qmp.execute("device_add", driver="usb-audio", id="audio2b", bus="xhci.0", port="2.4",
@@ -797,9 +1028,14 @@ class Scenario:
         te, ev = lab.events.wait(lambda e: e.get("action") == "add" and e.get("id_path") == audio_path
                                  and e.get("kind") == "sound-card", 60, since2)
         self.check(ev is not None, "seat-assign monitor reports the audio card added at port 2.4")
+        audio = {}
         if ev is not None:
             self.lab.figures["hotplug_audio_add_latency_ms"] = round((te - t) * 1000, 1)
-            self.breakdown("hotplug_audio", ev)
+            audio = ev
+            self.check(ev.get("seat") == "seat2", "the hotplugged audio card is on seat2", ev)
+            c = self.breakdown("hotplug_audio", ev, "desk2")
+            self.check(c is not None, "desk2's libudev gets the audio card's add",
+                       tail(self.lab.path("out", "desk2", "udev-monitor.log")))
         te2, ev2 = lab.events.wait(lambda e: e.get("id_path") == audio_path
                                    and e.get("kind") == "sound-card"
                                    and str(e.get("sound_initialized")) in ("1", "true"), 60, since2)
@@ -813,16 +1049,25 @@ class Scenario:
         self.cross_check(devs, db, "after hotplug")
         kbd = self.one(devs, "the hotplugged keyboard", kind="keyboard", id_path=kbd_path)
         self.one(devs, "the hotplugged audio card", kind="sound-card", id_path=audio_path)
-        if kbd is not None and kbd1b_node is None:
-            kbd1b_node = kbd.get("devnode")
-
+        if kbd is not None and not kbd1b:
+            kbd1b = kbd
+        if kbd1b.get("syspath"):
+            self.check(not self.container_heard("desk2", "add", kbd1b["syspath"]),
+                       "desk2 heard nothing of seat1's new keyboard")
+        if audio.get("syspath"):
+            self.check(not self.container_heard("desk1", "add", audio["syspath"]),
+                       "desk1 heard nothing of seat2's new audio card")
+        kbd1b_node = kbd1b.get("devnode") and os.path.basename(kbd1b["devnode"])
         if kbd1b_node:
-            self.libinput_start("kbd1b", kbd1b_node)
-            if self.check(self.libinput_wait("kbd1b", r"DEVICE_ADDED", 20),
-                          "libinput debug-events opened the hotplugged keyboard (%s)" % kbd1b_node,
-                          self.libinput_log("kbd1b")):
-                # The newest keyboard on gpu1's console gets its keys.
-                self.key_test("gpu1", "d", "KEY_D", "kbd1b", list(keyboards))
+            self.check(self.libinput_wait("desk1", r"(?m)^\s*-?%s\s+DEVICE_ADDED" % kbd1b_node, 20),
+                       "%s adds the hotplugged keyboard (%s)" % (self.libinput["desk1"]["what"],
+                                                                 kbd1b_node),
+                       self.libinput_log("desk1")[-1500:])
+            self.check(kbd1b_node not in self.libinput_devices("desk2"),
+                       "libinput in desk2 does not add it")
+            # The newest keyboard on gpu1's console gets its keys.
+            self.key_test("gpu1", "d", "KEY_D", "desk1", kbd1b_node,
+                          [k for k in everyone if k != "desk1"])
         self.screendumps("hotplugged")
 
         print("== unplug: device_del of both", flush=True)
@@ -835,15 +1080,21 @@ class Scenario:
                                       timeout=30)
             self.check(e is not None, "qemu reports %s deleted" % qid)
             removed[qid] = t
-        for qid, path, kind in (("kbd1b", kbd_path, "keyboard"), ("audio2b", audio_path, "sound-card")):
+        for qid, path, kind, c in (("kbd1b", kbd_path, "keyboard", "desk1"),
+                                   ("audio2b", audio_path, "sound-card", "desk2")):
             te, ev = lab.events.wait(lambda e, p=path, k=kind: e.get("action") == "remove"
                                      and e.get("id_path") == p and e.get("kind") == k, 60, since)
             self.check(ev is not None, "seat-assign monitor reports the %s at %s removed" % (kind, path))
             if ev is not None:
                 self.lab.figures["unplug_%s_remove_latency_ms" % qid] = round((te - removed[qid]) * 1000, 1)
-                self.breakdown("unplug_%s" % qid, ev)
-        if "kbd1b" in self.libinput:
-            self.libinput_stop("kbd1b")
+                got = self.breakdown("unplug_%s" % qid, ev, c)
+                self.check(got is not None, "%s's libudev gets the %s's remove" % (c, kind),
+                           tail(self.lab.path("out", c, "udev-monitor.log")))
+        if kbd1b_node:
+            self.check(self.libinput_wait("desk1", r"(?m)^\s*-?%s\s+DEVICE_REMOVED" % kbd1b_node,
+                                          20),
+                       "%s removes the unplugged keyboard" % self.libinput["desk1"]["what"],
+                       self.libinput_log("desk1")[-1500:])
         lab.agent.run("udevadm settle --timeout=30", timeout=40)
         # The daemon's view may trail udev's by the time its event takes: allow a moment.
         for _ in range(20):
@@ -857,12 +1108,19 @@ class Scenario:
                    left)
         db = self.udev_db("unplugged")
         self.cross_check(devs, db, "after unplug")
-        if "kbd1" in self.libinput:
-            self.key_test("gpu1", "e", "KEY_E", "kbd1", [k for k in keyboards if k != "kbd1"])
+        self.key_test("gpu1", "e", "KEY_E", "desk1", node["kbd1"],
+                      [k for k in everyone if k != "desk1"])
 
-        print("== seatd-ns", flush=True)
+        print("== stop: the containers, then seatd-ns", flush=True)
         for k in list(self.libinput):
             self.libinput_stop(k)
+        rc, out, err = lab.agent.run("/lab/src/tests/lab/guest/containers.sh stop %s"
+                                     % " ".join(CONTAINERS.values()), timeout=60)
+        self.check(rc == 0, "lxc-stop stops both containers", out + err)
+        for c in CONTAINERS.values():
+            self.check(wait_for(lambda c=c: re.search(
+                r"container %s (exited; )?unregistered" % c, read(lab.path("out", "seatd-ns.log"))),
+                15), "seatd-ns forgot %s" % c, tail(lab.path("out", "seatd-ns.log")))
         alive = not os.path.exists(lab.path("out", "seatd-ns.exit"))
         self.check(alive, "seatd-ns ran through the scenario",
                    tail(lab.path("out", "seatd-ns.log")))
@@ -904,6 +1162,17 @@ def read(path):
         return ""
 
 
+def wait_for(pred, timeout, step=0.2):
+    """Polls pred until it is true (returns True) or timeout seconds pass (returns False)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if pred():
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(step)
+
+
 def tail(path, n=30):
     return "\n".join(read(path).splitlines()[-n:])
 
@@ -916,6 +1185,9 @@ def print_figures(figures):
         ("boot_to_udev_settled_s", "qemu start to guest udevd settled (coldplug done)", "s"),
         ("boot_to_seatd_ns_listing_s", "qemu start to seatd-ns listing the devices", "s"),
         ("seatd_ns_start_to_listing_guest_s", "seatd-ns start to listing (guest clock)", "s"),
+        ("boot_to_containers_up_s", "qemu start to both desktop containers up (registered)", "s"),
+        ("containers_start_guest_s", "  lxc-start of both containers, in parallel (guest clock)",
+         "s"),
     ]
     for tag, what, start in [("hotplug_kbd", "hotplug keyboard (event node)", "device_add"),
                              ("hotplug_audio", "hotplug audio (sound card)", "device_add"),
@@ -928,6 +1200,9 @@ def print_figures(figures):
             (tag + "_kernel_to_udev_ms", "  guest: kernel uevent to udev event", "ms"),
             (tag + "_udev_to_monitor_ms", "  guest: udev event to seat-assign monitor", "ms"),
             (tag + "_kernel_to_monitor_ms", "  guest: kernel uevent to seat-assign monitor", "ms"),
+            (tag + "_kernel_to_container_ms",
+             "  guest: kernel uevent to libudev in the container (udevadm monitor)", "ms"),
+            (tag + "_udev_to_container_ms", "  guest: udev event to libudev in the container", "ms"),
         ]
         if tag == "hotplug_audio":
             labels.append(("hotplug_audio_initialized_latency_ms",

@@ -19,10 +19,11 @@ env_file=${2:-$cache/lab.env}
 
 # qemu-system-x86: the VM; linux-image-amd64: the guest's kernel and, through the shared /usr,
 # its modules; busybox-static and cpio: the initramfs; udev and libinput-tools: run in the guest
-# from the shared /usr; python3: the scenario driver; kmod: module dependencies.
+# from the shared /usr; python3: the scenario driver; kmod: module dependencies; lxc: the
+# guest's desktop containers; libseat1: the libseat client in them.
 packages=(
 	qemu-system-x86 linux-image-amd64 busybox-static cpio kmod udev libinput-tools
-	python3 coreutils util-linux gzip
+	python3 coreutils util-linux gzip lxc libseat1
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -2,8 +2,10 @@
 # Stage 2 of the seat lab guest: PID 1 after switch_root, running this machine's own binaries
 # from the shared /usr. Mounts fresh proc, sysfs, devtmpfs, /run and /tmp, starts the command
 # agent (tests/lab/guest/agent.sh, on the virtio port lab.cmd), the host's systemd-udevd with a
-# coldplug, then seatd-ns from the shared build directory, and streams
-# `seat-assign --json monitor` to the virtio port lab.events (and /lab/out/monitor.jsonl).
+# coldplug, then seatd-ns from the shared build directory with the lab's two seats
+# (seats.conf beside this script), starts the two desktop containers (containers.sh), and
+# streams `seat-assign --json monitor` to the virtio port lab.events (and
+# /lab/out/monitor.jsonl).
 #
 # Progress goes to the console as "LAB-MARK <step> <guest uptime>"; a fatal error as
 # "LAB-FAIL <reason>", after which the guest powers off. Everything the guest logs is written
@@ -53,6 +55,11 @@ mark stage2
 	done
 ) &
 
+# The desktop containers' root filesystems, made while udev does the coldplug.
+containers="desk1 desk2"
+"$lab/containers.sh" create $containers 2>$out/containers.err &
+create_pid=$!
+
 # The host's udevd, as on a normal host, with a coldplug.
 /usr/lib/systemd/systemd-udevd >$out/udevd.log 2>&1 &
 for _ in $(seq 1 100); do
@@ -77,7 +84,7 @@ seat_assign=/lab/build/seatd-ns/seat-assign
 mkdir -p /var/lib/seatd-ns
 # shellcheck disable=SC2086
 (
-	$seatd_ns --config /lab/src/config/seats.conf $SEATD_NS_ARGS >$out/seatd-ns.log 2>&1 &
+	$seatd_ns --config "$lab/seats.conf" $SEATD_NS_ARGS >$out/seatd-ns.log 2>&1 &
 	echo $! >/run/seatd-ns.pid
 	wait $!
 	echo $? >$out/seatd-ns.exit
@@ -96,6 +103,19 @@ done
 [ -n "$ready" ] || fail "seatd-ns listed no drm-card within ${LAB_TIMEOUT}s"
 mark seatd-ns-listing
 cp /tmp/devices.json $out/devices.boot.json
+
+# The desktop containers (seats.conf names them): lxc-start registers each with seatd-ns.
+wait $create_pid || fail "making the containers failed: $(cat $out/containers.err)"
+mark containers-created
+pids=()
+for c in $containers; do
+	"$lab/containers.sh" start "$c" 2>>$out/containers.err &
+	pids+=($!)
+done
+for p in "${pids[@]}"; do
+	wait "$p" || fail "starting the containers failed: $(cat $out/containers.err)"
+done
+mark containers-up
 
 # The monitor, to the host (virtio port lab.events) and to files (monitor.jsonl, and
 # monitor.timed with the guest's CLOCK_MONOTONIC).
