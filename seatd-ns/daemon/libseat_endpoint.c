@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "libseat_endpoint.h"
@@ -25,12 +27,13 @@
 #define IN_BUFFER_SIZE 512   /* more than the largest valid request (4 + 2 + 256) */
 #define OUT_BUFFER_SIZE 1024 /* replies a client has not read yet; beyond that it is flooding */
 #define MAX_OUT_FDS 16
+#define UNREAD_POLL_MS 2 /* how often a held back disable looks whether the enable was read */
 
 enum client_state {
 	CLIENT_NEW,             /* connected, no seat opened */
 	CLIENT_WAITING,         /* seat opened, another client owns it */
 	CLIENT_ACTIVE,          /* owner, enabled */
-	CLIENT_PENDING_DISABLE, /* owner, told to disable, not yet acknowledged */
+	CLIENT_PENDING_DISABLE, /* owner, to be told to disable or told, not yet acknowledged */
 	CLIENT_DISABLED,        /* owner, disabled */
 };
 
@@ -51,6 +54,7 @@ struct ep_client {
 	int fd;
 	enum client_state state;
 	bool forced;   /* its last disable was forced: a late acknowledgement is still answered */
+	bool disable_sent; /* PENDING_DISABLE: DISABLE_SEAT went out (else it waits its turn) */
 	bool watching_out;
 	uint8_t in[IN_BUFFER_SIZE];
 	size_t in_len;
@@ -73,6 +77,7 @@ struct libseat_endpoint {
 	libseat_endpoint_disabled_fn disabled_fn;
 	void *disabled_data;
 	int ack_timeout_ms;
+	struct timespec disable_deadline; /* when a pending disable is forced */
 	enum libseat_endpoint_protocol protocol;
 	bool active;
 	struct ep_client *clients; /* in connection order */
@@ -366,6 +371,53 @@ static void timer_arm(struct libseat_endpoint *ep, int timeout_ms) {
 	}
 }
 
+/*
+ * A client that cannot be written to is shut down and freed from its own callback (the hangup
+ * follows at once), never from here: we may be deep in another client's request, or in the
+ * daemon's disabled callback running inside this client's.
+ */
+static void client_fail(struct ep_client *client) {
+	shutdown(client->fd, SHUT_RDWR);
+}
+
+static int ms_until(const struct timespec *deadline) {
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long long ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
+		       (deadline->tv_nsec - now.tv_nsec) / 1000000;
+	return ms > 0 ? (int)ms : 0;
+}
+
+/* Whether the client has read everything we sent it (SIOCOUTQ: 0 once it has). */
+static bool client_read_all(struct ep_client *client) {
+	int unread;
+	return client->out_len == 0 && ioctl(client->fd, SIOCOUTQ, &unread) == 0 && unread == 0;
+}
+
+/*
+ * Sends DISABLE_SEAT to an owner pending disable, once it has read the ENABLE_SEAT before it:
+ * libseat runs the events it reads together last first, so an enable and a disable read at
+ * once would leave it enabled. Until then, and then until the acknowledgement, the timer
+ * runs; at the deadline the disable is forced.
+ */
+static void send_disable(struct libseat_endpoint *ep, struct ep_client *client) {
+	int left = ms_until(&ep->disable_deadline);
+	if (!client->disable_sent && left > 0 && !client_read_all(client)) {
+		timer_arm(ep, left < UNREAD_POLL_MS ? left : UNREAD_POLL_MS);
+		return;
+	}
+	if (!client->disable_sent) {
+		client->disable_sent = true;
+		if (client_send_event(client, SEATD_SERVER_DISABLE_SEAT) == -1) {
+			log_warnf("libseat: %s: could not send disable: %s", ep->seat_name,
+				strerror(errno));
+			/* Its own callback drops it, which ends the deactivation. */
+			client_fail(client);
+		}
+	}
+	timer_arm(ep, left > 0 ? left : 1);
+}
+
 /* The owner stops using the seat: revoke and drop master, acknowledged or not. */
 static void finish_disable(struct libseat_endpoint *ep, struct ep_client *client, bool forced) {
 	timer_arm(ep, 0);
@@ -380,15 +432,6 @@ static void finish_disable(struct libseat_endpoint *ep, struct ep_client *client
 		log_warnf("libseat: %s: client did not acknowledge disable in %d ms, forced",
 			ep->seat_name, ep->ack_timeout_ms);
 	}
-}
-
-/*
- * A client that cannot be written to is shut down and freed from its own callback (the hangup
- * follows at once), never from here: we may be deep in another client's request, or in the
- * daemon's disabled callback running inside this client's.
- */
-static void client_fail(struct ep_client *client) {
-	shutdown(client->fd, SHUT_RDWR);
 }
 
 /* Gives the seat to the owner, or to the longest waiting client when there is none. */
@@ -819,6 +862,10 @@ static int timer_handle(int fd, uint32_t events, void *data) {
 	if (client == NULL || client->state != CLIENT_PENDING_DISABLE) {
 		return 0;
 	}
+	if (ms_until(&ep->disable_deadline) > 0) {
+		send_disable(ep, client);
+		return 0;
+	}
 	finish_disable(ep, client, true);
 	if (ep->disabled_fn != NULL) {
 		ep->disabled_fn(ep, true, ep->disabled_data);
@@ -918,13 +965,15 @@ int libseat_endpoint_set_active(struct libseat_endpoint *ep, bool active) {
 		return owner != NULL && owner->state == CLIENT_PENDING_DISABLE ? 1 : 0;
 	}
 	owner->state = CLIENT_PENDING_DISABLE;
-	if (client_send_event(owner, SEATD_SERVER_DISABLE_SEAT) == -1) {
-		log_warnf("libseat: %s: could not send disable: %s", ep->seat_name,
-			strerror(errno));
-		/* Its own callback drops it, which ends the deactivation. */
-		client_fail(owner);
+	owner->disable_sent = false;
+	clock_gettime(CLOCK_MONOTONIC, &ep->disable_deadline);
+	ep->disable_deadline.tv_sec += ep->ack_timeout_ms / 1000;
+	ep->disable_deadline.tv_nsec += (long)(ep->ack_timeout_ms % 1000) * 1000000L;
+	if (ep->disable_deadline.tv_nsec >= 1000000000L) {
+		ep->disable_deadline.tv_sec++;
+		ep->disable_deadline.tv_nsec -= 1000000000L;
 	}
-	timer_arm(ep, ep->ack_timeout_ms);
+	send_disable(ep, owner);
 	return 1;
 }
 

@@ -72,8 +72,10 @@ void libseat_endpoint_set_ack_timeout(struct libseat_endpoint *ep, int timeout_m
 /*
  * seatd 0.9 answers DISABLE_SEAT and SWITCH_SESSION (SEAT_DISABLED, SESSION_SWITCHED or
  * ERROR) and libseat 0.9 waits for that answer; libseat up to 0.8 (Debian 12, Ubuntu 24.04)
- * reads none and breaks on one. The wire has no version, so the daemon must say which
- * libseat the container has. The default is LIBSEAT_PROTOCOL_0_9, seatd's current protocol.
+ * reads none and breaks on one. The wire has no version, and libseat's requests are the same
+ * bytes from 0.7 to 0.9 (only what it waits for changed), so the daemon is told which libseat
+ * a container has (seat-assign register --libseat-protocol; legacy unless told). An endpoint
+ * starts with LIBSEAT_PROTOCOL_0_9, seatd's current protocol.
  */
 enum libseat_endpoint_protocol {
 	LIBSEAT_PROTOCOL_0_9 = 0,
@@ -85,8 +87,10 @@ void libseat_endpoint_set_protocol(struct libseat_endpoint *ep,
 
 /*
  * Activation sets DRM master on the owner's card fds and sends it ENABLE_SEAT (a deactivation
- * still waiting is forced first). Deactivation sends DISABLE_SEAT; once the client acknowledges,
- * or the timeout passes, the endpoint revokes its evdev and hidraw fds and drops DRM master.
+ * still waiting is forced first). Deactivation sends DISABLE_SEAT, once the client has read the
+ * ENABLE_SEAT before it (libseat runs events read together last first); once the client
+ * acknowledges, or the timeout passes, the endpoint revokes its evdev and hidraw fds and drops
+ * DRM master.
  * Returns 0 when done, 1 when a deactivation waits for the client (the disabled callback runs
  * later), -1 with errno.
  */

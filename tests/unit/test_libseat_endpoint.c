@@ -756,6 +756,136 @@ static void test_ack_timeout_and_waiting(void) {
 	libseat_endpoint_destroy(ep);
 }
 
+static struct timespec pump_deadline;
+
+static bool deadline_passed(void) {
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > pump_deadline.tv_sec ||
+	       (now.tv_sec == pump_deadline.tv_sec && now.tv_nsec >= pump_deadline.tv_nsec);
+}
+
+/* Serves for ms milliseconds. */
+static void pump_ms(int ms) {
+	clock_gettime(CLOCK_MONOTONIC, &pump_deadline);
+	pump_deadline.tv_nsec += (long)ms * 1000000L;
+	pump_deadline.tv_sec += pump_deadline.tv_nsec / 1000000000L;
+	pump_deadline.tv_nsec %= 1000000000L;
+	pump_until(deadline_passed);
+}
+
+/* The next message is a PONG to a PING sent now: nothing unasked came before it. */
+static bool next_is_pong(int fd) {
+	struct seatd_proto_header h;
+	char body[64];
+	return raw_send(fd, SEATD_CLIENT_PING, NULL, 0) == 0 &&
+	       raw_read_header(fd, &h, body, sizeof(body)) == 0 && h.opcode == SEATD_SERVER_PONG;
+}
+
+/*
+ * The two protocols, spoken by hand: libseat 0.9 gets an answer to DISABLE_SEAT and
+ * SWITCH_SESSION, libseat before it none (it would take the answer for the reply to its next
+ * request and fail it).
+ */
+static void test_protocols(void) {
+	for (int legacy = 0; legacy < 2; legacy++) {
+		struct libseat_endpoint *ep = endpoint_new();
+		test_assert(ep != NULL);
+		libseat_endpoint_set_protocol(ep, legacy ? LIBSEAT_PROTOCOL_LEGACY : LIBSEAT_PROTOCOL_0_9);
+		test_assert(libseat_endpoint_set_active(ep, true) == 0);
+		cur_ep = ep;
+		int fd = raw_connect();
+		test_assert(fd != -1);
+		struct seatd_proto_header h;
+		char body[128];
+		test_assert(raw_send(fd, SEATD_CLIENT_OPEN_SEAT, NULL, 0) == 0);
+		test_assert(raw_read_header(fd, &h, body, sizeof(body)) == 0);
+		test_assert(h.opcode == SEATD_SERVER_SEAT_OPENED);
+		test_assert(raw_read_header(fd, &h, body, sizeof(body)) == 0);
+		test_assert(h.opcode == SEATD_SERVER_ENABLE_SEAT);
+
+		test_assert(libseat_endpoint_set_active(ep, false) == 1);
+		test_assert(raw_read_header(fd, &h, body, sizeof(body)) == 0);
+		test_assert(h.opcode == SEATD_SERVER_DISABLE_SEAT);
+		test_assert(raw_send(fd, SEATD_CLIENT_DISABLE_SEAT, NULL, 0) == 0);
+		test_assert(pump_until(not_pending));
+		test_assert(disabled_count == 1 && disabled_forced == 0);
+		if (!legacy) {
+			test_assert(raw_read_header(fd, &h, body, sizeof(body)) == 0);
+			test_assert(h.opcode == SEATD_SERVER_SEAT_DISABLED);
+		}
+		test_assert(next_is_pong(fd));
+
+		int session = 2, err;
+		test_assert(raw_send(fd, SEATD_CLIENT_SWITCH_SESSION, &session, sizeof(session)) == 0);
+		if (!legacy) {
+			test_assert(raw_read_header(fd, &h, body, sizeof(body)) == 0);
+			memcpy(&err, body, sizeof(err));
+			test_assert(h.opcode == SEATD_SERVER_ERROR && err == EOPNOTSUPP);
+		}
+		test_assert(next_is_pong(fd));
+		/* An acknowledgement nobody asked for: 0.9 hears EBUSY, before it nothing. */
+		test_assert(raw_send(fd, SEATD_CLIENT_DISABLE_SEAT, NULL, 0) == 0);
+		if (!legacy) {
+			test_assert(raw_read_header(fd, &h, body, sizeof(body)) == 0);
+			memcpy(&err, body, sizeof(err));
+			test_assert(h.opcode == SEATD_SERVER_ERROR && err == EBUSY);
+		}
+		test_assert(next_is_pong(fd));
+		test_assert(libseat_endpoint_set_active(ep, true) == 0);
+		test_assert(raw_read_header(fd, &h, body, sizeof(body)) == 0);
+		test_assert(h.opcode == SEATD_SERVER_ENABLE_SEAT);
+		close(fd);
+		want_clients = 0;
+		test_assert(pump_until(clients_are));
+		libseat_endpoint_destroy(ep);
+	}
+}
+
+/*
+ * libseat runs the events it reads at once last first: an ENABLE_SEAT and a DISABLE_SEAT read
+ * together leave it enabled. A disable waits until the enable before it was read.
+ */
+static void test_disable_after_unread_enable(void) {
+	struct libseat_endpoint *ep = endpoint_new();
+	test_assert(ep != NULL);
+	libseat_endpoint_set_ack_timeout(ep, 1000);
+	cur_ep = ep;
+	int fd = raw_connect();
+	test_assert(fd != -1);
+	struct seatd_proto_header h;
+	char body[128];
+	test_assert(raw_send(fd, SEATD_CLIENT_OPEN_SEAT, NULL, 0) == 0);
+	test_assert(raw_read_header(fd, &h, body, sizeof(body)) == 0);
+	test_assert(h.opcode == SEATD_SERVER_SEAT_OPENED);
+	test_assert(libseat_endpoint_set_active(ep, true) == 0);
+	test_assert(libseat_endpoint_set_active(ep, false) == 1);
+	pump_ms(50);
+	/* Only the enable is there to read, */
+	uint8_t buf[64];
+	ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	test_assert(n == (ssize_t)sizeof(h));
+	memcpy(&h, buf, sizeof(h));
+	test_assert(h.opcode == SEATD_SERVER_ENABLE_SEAT);
+	/* and once it was read, the disable follows. */
+	test_assert(raw_read_header(fd, &h, body, sizeof(body)) == 0);
+	test_assert(h.opcode == SEATD_SERVER_DISABLE_SEAT);
+	test_assert(raw_send(fd, SEATD_CLIENT_DISABLE_SEAT, NULL, 0) == 0);
+	test_assert(pump_until(not_pending));
+	test_assert(disabled_count == 1 && disabled_forced == 0);
+
+	/* A client that never reads: the disable is forced at the deadline all the same. */
+	test_assert(libseat_endpoint_set_active(ep, true) == 0);
+	libseat_endpoint_set_ack_timeout(ep, 50);
+	test_assert(libseat_endpoint_set_active(ep, false) == 1);
+	test_assert(pump_until(not_pending));
+	test_assert(disabled_count == 2 && disabled_forced == 1);
+	close(fd);
+	want_clients = 0;
+	test_assert(pump_until(clients_are));
+	libseat_endpoint_destroy(ep);
+}
+
 int main(void) {
 	log_init(getenv("TEST_LOG") != NULL ? LOG_LEVEL_DEBUG : LOG_LEVEL_SILENT);
 	signal(SIGPIPE, SIG_IGN);
@@ -786,6 +916,8 @@ int main(void) {
 	test_run(test_switching);
 	test_run(test_garbage);
 	test_run(test_ack_timeout_and_waiting);
+	test_run(test_protocols);
+	test_run(test_disable_after_unread_enable);
 
 	unlink(sock_path);
 	if (made_nodes) {
