@@ -18,7 +18,7 @@ static const char *const device_keys[] = {
 
 static void usage(FILE *out) {
 	fprintf(out,
-		"Usage: seat-assign [--socket PATH] [--json] [--kernel-events] COMMAND\n"
+		"Usage: seat-assign [--socket PATH] [--json] COMMAND\n"
 		"\n"
 		"Commands:\n"
 		"  devices                 list the seat devices the daemon sees\n"
@@ -29,12 +29,21 @@ static void usage(FILE *out) {
 		"                          DEVICE is a /dev node, a /sys path (a hub covers what\n"
 		"                          is behind it) or the ID_PATH of a port\n"
 		"  unassign DEVICE         drop the runtime assignment made for DEVICE\n"
-		"  attach SEAT CONTAINER   give a seat to a desktop container\n"
-		"  detach SEAT             take a seat from its container\n"
+		"  attach SEAT CONTAINER   give a seat to a desktop container; a seat that has\n"
+		"                          one already keeps it active, the new one waits\n"
+		"  switch SEAT CONTAINER   make CONTAINER the seat's active one (attaching it if\n"
+		"                          needed): the active one's libseat client is disabled,\n"
+		"                          the devices move, CONTAINER's client is enabled;\n"
+		"                          returns once done, saying if the disable was forced\n"
+		"  detach SEAT [CONTAINER] take a seat from one container, or from all\n"
 		"  reload                  read the configuration again\n"
-		"  register NAME PID       register a desktop container by its init's pid\n"
-		"                          (--kernel-events: also inject kernel-format events,\n"
-		"                          for a container that runs its own udevd)\n"
+		"  register [--kernel-events] [--libseat-protocol legacy|0.9] NAME PID\n"
+		"                          register a desktop container by its init's pid;\n"
+		"                          --kernel-events: also inject kernel-format events,\n"
+		"                          for a container that runs its own udevd;\n"
+		"                          --libseat-protocol: the seatd protocol its libseat\n"
+		"                          speaks, legacy (before 0.9: Debian 12, Ubuntu 24.04;\n"
+		"                          the default) or 0.9 (0.9 and later)\n"
 		"  unregister NAME         forget a container and take its devices back\n"
 		"\n"
 		"  --socket PATH  control socket (default " CONTROL_DEFAULT_SOCKET ")\n"
@@ -66,7 +75,7 @@ static bool is_number(const char *s) {
 static void json_value(const char *key, const char *value, bool numbers) {
 	if (value == NULL) {
 		fputs("null", stdout);
-	} else if (strcmp(key, "input_class") == 0) {
+	} else if (strcmp(key, "input_class") == 0 || strcmp(key, "containers") == 0) {
 		/* Space-separated property names become a list. */
 		putchar('[');
 		char copy[CONTROL_MAX_MESSAGE];
@@ -250,9 +259,18 @@ static void print_event(void *data, const struct control_record *rec) {
 		printf("%-7s ", or_dash(control_record_get(rec, "action")));
 		table_row(rec);
 	} else {
-		printf("%-7s %s %s\n", or_dash(control_record_get(rec, "action")),
+		const char *from = control_record_get(rec, "from");
+		const char *forced = control_record_get(rec, "forced");
+		printf("%-7s %s %s", or_dash(control_record_get(rec, "action")),
 			or_dash(control_record_get(rec, "seat")),
 			or_dash(control_record_get(rec, "container")));
+		if (from != NULL) {
+			printf(" from %s", from);
+		}
+		if (forced != NULL && strcmp(forced, "yes") == 0) {
+			fputs(" forced", stdout);
+		}
+		putchar('\n');
 	}
 	fflush(stdout);
 }
@@ -320,6 +338,31 @@ static void free_records(struct records *list) {
 	free(list->recs);
 }
 
+/* "seat1 (config, container desk1; inactive: desk2 desk3; switching)" */
+static void print_seat_line(const struct control_record *seat) {
+	const char *container = control_record_get(seat, "container");
+	const char *all = control_record_get(seat, "containers");
+	const char *switching = control_record_get(seat, "switching");
+	printf("%s (%s", or_dash(control_record_get(seat, "name")),
+		or_dash(control_record_get(seat, "origin")));
+	if (container != NULL) {
+		printf(", container %s", container);
+	}
+	const char *sep = "; inactive: ";
+	char copy[CONTROL_MAX_MESSAGE];
+	snprintf(copy, sizeof(copy), "%s", all != NULL ? all : "");
+	for (char *tok = strtok(copy, " "); tok != NULL; tok = strtok(NULL, " ")) {
+		if (container == NULL || strcmp(tok, container) != 0) {
+			printf("%s%s", sep, tok);
+			sep = " ";
+		}
+	}
+	if (switching != NULL && strcmp(switching, "yes") == 0) {
+		fputs("; switching", stdout);
+	}
+	puts(")");
+}
+
 /* Each seat with its devices grouped by kind, in the order the daemon listed them. */
 static void print_seats(const struct records *seats, const struct records *devices, bool json) {
 	if (json) {
@@ -334,9 +377,7 @@ static void print_seats(const struct records *seats, const struct records *devic
 			json_members(seat, false, false);
 			fputs(",\"devices\":{", stdout);
 		} else {
-			const char *container = control_record_get(seat, "container");
-			printf("%s (%s%s%s)\n", name, or_dash(control_record_get(seat, "origin")),
-				container ? ", container " : "", container ? container : "");
+			print_seat_line(seat);
 		}
 		const char *kind_sep = "";
 		for (size_t i = 0; i < devices->n; i++) {
@@ -383,37 +424,40 @@ static void print_seats(const struct records *seats, const struct records *devic
 
 struct command {
 	const char *name;
-	int n_args;
-	const char *keys[2]; /* the request's fields, from the arguments in order */
+	int n_args, n_optional; /* the last n_optional of n_args may be left out */
+	const char *keys[2];    /* the request's fields, from the arguments in order */
 	record_fn print;
 };
 
 static const struct command commands[] = {
-	{"devices", 0, {NULL}, print_device},
-	{"seats", 0, {NULL}, NULL},
-	{"status", 0, {NULL}, print_status},
-	{"monitor", 0, {NULL}, print_event},
-	{"assign", 2, {"device", "seat"}, print_done},
-	{"unassign", 1, {"device"}, print_done},
-	{"attach", 2, {"seat", "container"}, print_done},
-	{"detach", 1, {"seat"}, print_done},
-	{"reload", 0, {NULL}, print_done},
-	{"register", 2, {"name", "pid"}, print_done},
-	{"unregister", 1, {"name"}, print_done},
+	{"devices", 0, 0, {NULL}, print_device},
+	{"seats", 0, 0, {NULL}, NULL},
+	{"status", 0, 0, {NULL}, print_status},
+	{"monitor", 0, 0, {NULL}, print_event},
+	{"assign", 2, 0, {"device", "seat"}, print_done},
+	{"unassign", 1, 0, {"device"}, print_done},
+	{"attach", 2, 0, {"seat", "container"}, print_done},
+	{"switch", 2, 0, {"seat", "container"}, print_done},
+	{"detach", 2, 1, {"seat", "container"}, print_done},
+	{"reload", 0, 0, {NULL}, print_done},
+	{"register", 2, 0, {"name", "pid"}, print_done},
+	{"unregister", 1, 0, {"name"}, print_done},
 };
 
 int main(int argc, char *argv[]) {
-	enum { OPT_SOCKET = 256, OPT_JSON, OPT_KERNEL_EVENTS, OPT_HELP };
+	enum { OPT_SOCKET = 256, OPT_JSON, OPT_KERNEL_EVENTS, OPT_LIBSEAT_PROTOCOL, OPT_HELP };
 	static const struct option long_options[] = {
 		{"socket", required_argument, NULL, OPT_SOCKET},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"kernel-events", no_argument, NULL, OPT_KERNEL_EVENTS},
+		{"libseat-protocol", required_argument, NULL, OPT_LIBSEAT_PROTOCOL},
 		{"help", no_argument, NULL, OPT_HELP},
 		{NULL, 0, NULL, 0},
 	};
 	const char *socket_path = CONTROL_DEFAULT_SOCKET;
 	struct output out = {0};
 	bool kernel_events = false;
+	const char *libseat_protocol = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
 		switch (c) {
@@ -425,6 +469,9 @@ int main(int argc, char *argv[]) {
 			break;
 		case OPT_KERNEL_EVENTS:
 			kernel_events = true;
+			break;
+		case OPT_LIBSEAT_PROTOCOL:
+			libseat_protocol = optarg;
 			break;
 		case OPT_HELP:
 			usage(stdout);
@@ -440,7 +487,9 @@ int main(int argc, char *argv[]) {
 			command = &commands[i];
 		}
 	}
-	if (command == NULL || argc - optind - 1 != command->n_args) {
+	int n_args = argc - optind - 1;
+	if (command == NULL || n_args > command->n_args ||
+		n_args < command->n_args - command->n_optional) {
 		if (optind < argc && command == NULL) {
 			fprintf(stderr, "seat-assign: unknown command \"%s\"\n", argv[optind]);
 		}
@@ -449,12 +498,13 @@ int main(int argc, char *argv[]) {
 	}
 	struct control_builder request;
 	control_builder_init(&request, command->name);
-	for (int i = 0; i < command->n_args; i++) {
+	for (int i = 0; i < n_args; i++) {
 		control_builder_add(&request, command->keys[i], argv[optind + 1 + i]);
 	}
 	if (kernel_events) {
 		control_builder_add(&request, "kernel_events", "yes");
 	}
+	control_builder_add(&request, "libseat_protocol", libseat_protocol);
 	if (request.overflow) {
 		fprintf(stderr, "seat-assign: arguments too long\n");
 		return EXIT_FAILURE;

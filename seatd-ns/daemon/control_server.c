@@ -29,6 +29,9 @@ static void close_drained(int fd) {
 
 static void client_destroy(struct control_client *client) {
 	struct control_server *server = client->server;
+	if (client->waiter != NULL) {
+		*client->waiter = NULL;
+	}
 	poller_remove(server->poller, &client->source);
 	close_drained(client->fd);
 	while (client->queue_head != NULL) {

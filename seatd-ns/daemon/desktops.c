@@ -265,11 +265,83 @@ struct seat_search {
 
 static void find_attached_seat(void *data, const char *name, enum seat_origin origin) {
 	struct seat_search *search = data;
-	const char *container = seats_container(&search->desktop->desktops->daemon->seats, name);
-	if (search->seat == NULL && container != NULL &&
-		strcmp(container, search->desktop->container.name) == 0) {
+	if (search->seat == NULL && seats_has_container(&search->desktop->desktops->daemon->seats,
+					    name, search->desktop->container.name)) {
 		search->seat = name;
 	}
+}
+
+static struct seat_switch *find_switch(const struct desktops *desktops, const char *seat) {
+	for (struct seat_switch *sw = desktops->switches; sw != NULL; sw = sw->next) {
+		if (strcmp(sw->seat, seat) == 0) {
+			return sw;
+		}
+	}
+	return NULL;
+}
+
+bool desktops_switch_pending(const struct desktops *desktops, const char *seat) {
+	return find_switch(desktops, seat) != NULL;
+}
+
+static void switch_free(struct seat_switch *sw) {
+	if (sw->client != NULL) {
+		sw->client->waiter = NULL;
+	}
+	free(sw->seat);
+	free(sw->from);
+	free(sw->to);
+	free(sw);
+}
+
+/* The container that had the seat let go: the switch is decided, then forgotten. */
+static void switch_end(struct desktops *desktops, struct seat_switch *sw, bool forced) {
+	for (struct seat_switch **p = &desktops->switches; *p != NULL; p = &(*p)->next) {
+		if (*p == sw) {
+			*p = sw->next;
+			break;
+		}
+	}
+	seatd_ns_switch_done(desktops->daemon, sw, forced, NULL);
+	switch_free(sw);
+}
+
+/* The endpoint's client acknowledged DISABLE_SEAT, was forced, or left. */
+static void endpoint_disabled(struct libseat_endpoint *ep, bool forced, void *data) {
+	struct desktop *d = data;
+	struct seat_switch *sw = find_switch(d->desktops, d->endpoint_seat);
+	if (sw != NULL && sw->from != NULL && strcmp(sw->from, d->container.name) == 0) {
+		switch_end(d->desktops, sw, forced);
+	}
+}
+
+int desktops_switch(struct desktops *desktops, const char *seat, const char *from,
+	const char *to, struct control_client *client) {
+	struct seat_switch *sw = calloc(1, sizeof(*sw));
+	if (sw == NULL || (sw->seat = strdup(seat)) == NULL || (sw->to = strdup(to)) == NULL ||
+		(from != NULL && (sw->from = strdup(from)) == NULL)) {
+		if (sw != NULL) {
+			switch_free(sw);
+		}
+		errno = ENOMEM;
+		return -1;
+	}
+	sw->to_registered = desktops_find(desktops, to) != NULL;
+	sw->client = client;
+	client->waiter = &sw->client;
+	sw->next = desktops->switches;
+	desktops->switches = sw;
+
+	struct desktop *d = from != NULL ? desktops_find(desktops, from) : NULL;
+	if (d != NULL && d->endpoint != NULL && strcmp(d->endpoint_seat, seat) == 0 &&
+		libseat_endpoint_set_active(d->endpoint, false) == 1) {
+		log_infof("%s: switching from %s to %s, waiting for %s to let go", seat, from, to,
+			from);
+		return 0;
+	}
+	/* Nobody holds the seat through libseat: nothing to wait for. */
+	switch_end(desktops, sw, false);
+	return 0;
 }
 
 static void close_endpoint(struct desktop *d) {
@@ -313,7 +385,10 @@ static void sync_endpoint(struct desktops *desktops, struct desktop *d) {
 	struct seat_search search = {.desktop = d};
 	seats_for_each(&desktops->daemon->seats, &desktops->daemon->devices, find_attached_seat,
 		&search);
-	if (d->endpoint != NULL &&
+	/* A switch waiting for this endpoint's client keeps it until the switch ends. */
+	struct seat_switch *sw = d->endpoint != NULL ? find_switch(desktops, d->endpoint_seat) : NULL;
+	bool waited_for = sw != NULL && sw->from != NULL && strcmp(sw->from, d->container.name) == 0;
+	if (d->endpoint != NULL && !waited_for &&
 		(search.seat == NULL || strcmp(search.seat, d->endpoint_seat) != 0)) {
 		close_endpoint(d);
 	}
@@ -339,11 +414,26 @@ static void sync_endpoint(struct desktops *desktops, struct desktop *d) {
 		close_endpoint(d);
 		return;
 	}
-	/* Debian 12's libseat (0.7) speaks the protocol from before 0.9's replies. */
-	libseat_endpoint_set_protocol(d->endpoint, LIBSEAT_PROTOCOL_LEGACY);
-	libseat_endpoint_set_active(d->endpoint, true);
-	log_infof("%s: libseat endpoint for %s at /run/seatd.sock", d->container.name,
-		search.seat);
+	libseat_endpoint_set_protocol(d->endpoint, d->libseat_protocol);
+	libseat_endpoint_set_disabled_callback(d->endpoint, endpoint_disabled, d);
+	log_infof("%s: libseat endpoint for %s at /run/seatd.sock (libseat %s)",
+		d->container.name, search.seat,
+		d->libseat_protocol == LIBSEAT_PROTOCOL_LEGACY ? "before 0.9" : "0.9 and later");
+}
+
+/*
+ * Only the seat's active container has its endpoint active; while a switch of the seat is
+ * pending, the switch alone changes that.
+ */
+static void sync_endpoint_active(struct desktops *desktops, struct desktop *d) {
+	if (d->endpoint == NULL || desktops_switch_pending(desktops, d->endpoint_seat)) {
+		return;
+	}
+	const char *active = seats_container(&desktops->daemon->seats, d->endpoint_seat);
+	bool want = active != NULL && strcmp(active, d->container.name) == 0;
+	if (want != libseat_endpoint_is_active(d->endpoint)) {
+		libseat_endpoint_set_active(d->endpoint, want);
+	}
 }
 
 void desktops_sync(struct desktops *desktops) {
@@ -383,10 +473,14 @@ void desktops_sync(struct desktops *desktops) {
 	for (e = hashmap_first(&desktops->by_name); e; e = hashmap_next(&desktops->by_name, e)) {
 		sync_shared(desktops, hashmap_container_of(e, struct desktop, entry));
 		sync_endpoint(desktops, hashmap_container_of(e, struct desktop, entry));
+		sync_endpoint_active(desktops, hashmap_container_of(e, struct desktop, entry));
 	}
 }
 
 static void desktop_destroy(struct desktops *desktops, struct desktop *d, bool alive) {
+	/* A switch waiting for it to let go ends once it is gone (its endpoint will not say). */
+	char name[CONTAINER_NAME_MAX + 1];
+	snprintf(name, sizeof(name), "%s", d->container.name);
 	struct hashmap_entry *e = hashmap_first(&desktops->grants);
 	while (e != NULL) {
 		struct hashmap_entry *next = hashmap_next(&desktops->grants, e);
@@ -412,6 +506,13 @@ static void desktop_destroy(struct desktops *desktops, struct desktop *d, bool a
 	forwarder_close(&d->forwarder);
 	container_close(&d->container);
 	free(d);
+	for (struct seat_switch *sw = desktops->switches; sw != NULL;) {
+		struct seat_switch *next = sw->next;
+		if (sw->from != NULL && strcmp(sw->from, name) == 0) {
+			switch_end(desktops, sw, false);
+		}
+		sw = next;
+	}
 }
 
 /* The container's init exited: forget it, touching nothing inside. */
@@ -423,7 +524,7 @@ static int container_exited(int fd, uint32_t events, void *data) {
 }
 
 int desktops_register(struct desktops *desktops, const char *name, pid_t pid,
-	bool kernel_events, const char **warning) {
+	bool kernel_events, enum libseat_endpoint_protocol protocol, const char **warning) {
 	*warning = NULL;
 	if (desktops_find(desktops, name) != NULL) {
 		errno = EEXIST;
@@ -435,6 +536,7 @@ int desktops_register(struct desktops *desktops, const char *name, pid_t pid,
 	}
 	d->desktops = desktops;
 	d->kernel_events = kernel_events;
+	d->libseat_protocol = protocol;
 	d->forwarder.fd = -1;
 	if (container_open(&d->container, name, pid) == -1) {
 		free(d);
@@ -486,6 +588,12 @@ int desktops_unregister(struct desktops *desktops, const char *name) {
 }
 
 void desktops_finish(struct desktops *desktops) {
+	/* The daemon is going: switches stay undone, their clients see the connection close. */
+	while (desktops->switches != NULL) {
+		struct seat_switch *sw = desktops->switches;
+		desktops->switches = sw->next;
+		switch_free(sw);
+	}
 	while (hashmap_first(&desktops->by_name) != NULL) {
 		struct desktop *d = hashmap_container_of(hashmap_first(&desktops->by_name),
 			struct desktop, entry);

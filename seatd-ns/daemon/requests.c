@@ -98,6 +98,8 @@ static int send_status(struct seatd_ns *daemon, struct control_client *client) {
 	control_builder_addf(&b, "events_foreign", "%llu", s->foreign);
 	control_builder_addf(&b, "overflows", "%llu", s->overflows);
 	control_builder_addf(&b, "clients", "%u", daemon->control.n_clients);
+	control_builder_addf(&b, "switches", "%lu", daemon->desktops.n_switches);
+	control_builder_addf(&b, "switches_forced", "%lu", daemon->desktops.n_switches_forced);
 	if (control_client_send(client, &b) == -1) {
 		return -1;
 	}
@@ -117,7 +119,17 @@ static void send_seat(void *data, const char *name, enum seat_origin origin) {
 	control_builder_init(&b, "seat");
 	control_builder_add(&b, "name", name);
 	control_builder_add(&b, "origin", seat_origin_name(origin));
-	control_builder_add(&b, "container", seats_container(&listing->daemon->seats, name));
+	size_t n, active;
+	const char *const *containers = seats_containers(&listing->daemon->seats, name, &n, &active);
+	control_builder_add(&b, "container", n > 0 ? containers[active] : NULL);
+	char all[STATE_MAX_CONTAINERS * (CONTAINER_NAME_MAX + 1) + 1] = "";
+	for (size_t i = 0, off = 0; i < n; i++) {
+		off += (size_t)snprintf(all + off, sizeof(all) - off, "%s%s", i ? " " : "",
+			containers[i]);
+	}
+	control_builder_add(&b, "containers", all);
+	control_builder_add(&b, "switching",
+		desktops_switch_pending(&listing->daemon->desktops, name) ? "yes" : "no");
 	control_builder_add(&b, "hidraw", settings && settings->hidraw ? "yes" : "no");
 	control_builder_add(&b, "shared_sound", !settings || settings->shared_sound ? "yes" : "no");
 	if (listing->status == 0 && !b.overflow) {
@@ -304,13 +316,16 @@ static int unassign(struct seatd_ns *daemon, struct control_client *client, cons
 	return send_done(client, message);
 }
 
-static void broadcast_attachment(struct seatd_ns *daemon, const char *seat) {
-	const char *container = seats_container(&daemon->seats, seat);
+/* "event" action= seat= container= [from= forced=]: what changed, for monitors. */
+static void broadcast_attachment(struct seatd_ns *daemon, const char *action, const char *seat,
+	const char *container, const char *from, const char *forced) {
 	struct control_builder b;
 	control_builder_init(&b, "event");
-	control_builder_add(&b, "action", container ? "attach" : "detach");
+	control_builder_add(&b, "action", action);
 	control_builder_add(&b, "seat", seat);
 	control_builder_add(&b, "container", container);
+	control_builder_add(&b, "from", from);
+	control_builder_add(&b, "forced", forced);
 	control_server_broadcast(&daemon->control, &b);
 }
 
@@ -328,64 +343,282 @@ static bool container_is_known(struct seatd_ns *daemon, const char *name) {
 	return false;
 }
 
-/* attach (container != NULL) or detach a seat. */
-static int attach(struct seatd_ns *daemon, struct control_client *client, const char *seat,
-	const char *container, bool detach) {
-	char message[512];
-	enum seat_origin origin;
-	if (seat == NULL || (!detach && container == NULL)) {
-		return send_error(client, detach ? "usage: detach SEAT" : "usage: attach SEAT CONTAINER");
+/* A seat's containers as a list to change: a copy of the pointers, which the state copies. */
+struct container_list {
+	const char *names[STATE_MAX_CONTAINERS + 1];
+	size_t n, active;
+};
+
+static void container_list_get(struct seatd_ns *daemon, const char *seat,
+	struct container_list *list) {
+	const char *const *names = seats_containers(&daemon->seats, seat, &list->n, &list->active);
+	memcpy(list->names, names, list->n * sizeof(*names));
+}
+
+/* Its index, or n when it is not on the list. */
+static size_t container_list_find(const struct container_list *list, const char *name) {
+	size_t i = 0;
+	while (i < list->n && strcmp(list->names[i], name) != 0) {
+		i++;
 	}
-	if (!seat_name_is_valid(seat) || !seats_find(&daemon->seats, &daemon->devices, seat, &origin)) {
-		snprintf(message, sizeof(message), "unknown seat \"%.64s\"", seat);
-		return send_error(client, message);
-	}
-	if (!detach && !container_name_is_valid(container)) {
-		return send_error(client, "invalid container name: letters, digits, _, . or -, "
-					  "at most 64 characters");
-	}
-	if (!detach && !container_is_known(daemon, container)) {
-		snprintf(message, sizeof(message), "unknown container \"%s\": it is not registered, "
-			 "and no seat of the configuration names it", container);
-		return send_error(client, message);
-	}
-	/* A copy: the attachment it points into is replaced below. */
-	char current[CONTAINER_NAME_MAX + 1] = "";
-	const char *attached = seats_container(&daemon->seats, seat);
-	if (detach && attached == NULL) {
-		snprintf(message, sizeof(message), "%s has no container", seat);
-		return send_error(client, message);
-	}
-	snprintf(current, sizeof(current), "%s", attached ? attached : "");
+	return i;
+}
+
+/*
+ * Records the seat's new containers and saves them; on failure puts the old ones back and
+ * fills message. 0 or -1.
+ */
+static int set_containers(struct seatd_ns *daemon, const char *seat,
+	const struct container_list *list, char *message, size_t size) {
 	const struct attachment *a = state_find_attachment(&daemon->state, seat);
-	struct attachment undo = {.seat = a ? strdup(a->seat) : NULL};
-	undo.container = a && a->container ? strdup(a->container) : NULL;
-	if (state_set_attachment(&daemon->state, seat, detach ? NULL : container) == -1) {
-		free(undo.seat);
-		free(undo.container);
-		return send_error(client, "out of memory");
+	struct attachment undo = {0};
+	if (a != NULL && attachment_copy(&undo, a) == -1) {
+		snprintf(message, size, "out of memory");
+		return -1;
 	}
-	if (detach) {
-		snprintf(message, sizeof(message), "%s detached from %s", seat, current);
-	} else {
-		snprintf(message, sizeof(message), "%s attached to %s", seat, container);
+	if (state_set_attachment(&daemon->state, seat, list->names, list->n, list->active) == -1) {
+		snprintf(message, size, "%s", strerror(errno));
+		attachment_finish(&undo);
+		return -1;
 	}
-	if (save_state(daemon, message, sizeof(message)) == -1) {
-		if (undo.seat != NULL) {
-			state_set_attachment(&daemon->state, undo.seat, undo.container);
+	if (save_state(daemon, message, size) == -1) {
+		if (a != NULL) {
+			state_set_attachment(&daemon->state, seat, (const char *const *)undo.containers,
+				undo.n_containers, undo.active);
 		} else {
 			state_clear_attachment(&daemon->state, seat);
 		}
-		free(undo.seat);
-		free(undo.container);
+		attachment_finish(&undo);
+		return -1;
+	}
+	attachment_finish(&undo);
+	return 0;
+}
+
+/* Checks SEAT (and CONTAINER when given) of a request; sends the error and returns false. */
+static bool check_seat(struct seatd_ns *daemon, struct control_client *client, const char *seat,
+	const char *container, bool must_be_known, int *status) {
+	char message[512];
+	enum seat_origin origin;
+	if (!seat_name_is_valid(seat) || !seats_find(&daemon->seats, &daemon->devices, seat, &origin)) {
+		snprintf(message, sizeof(message), "unknown seat \"%.64s\"", seat);
+		*status = send_error(client, message);
+		return false;
+	}
+	if (container != NULL && !container_name_is_valid(container)) {
+		*status = send_error(client, "invalid container name: letters, digits, _, . or -, "
+					     "at most 64 characters");
+		return false;
+	}
+	if (container != NULL && must_be_known && !container_is_known(daemon, container)) {
+		snprintf(message, sizeof(message), "unknown container \"%s\": it is not registered, "
+			 "and no seat of the configuration names it", container);
+		*status = send_error(client, message);
+		return false;
+	}
+	if (desktops_switch_pending(&daemon->desktops, seat)) {
+		snprintf(message, sizeof(message), "%s is switching containers; try again once the "
+			 "switch is done", seat);
+		*status = send_error(client, message);
+		return false;
+	}
+	return true;
+}
+
+/* attach SEAT CONTAINER: one more container for the seat; the first one gets it at once. */
+static int attach(struct seatd_ns *daemon, struct control_client *client, const char *seat,
+	const char *container) {
+	char message[512];
+	int status;
+	if (seat == NULL || container == NULL) {
+		return send_error(client, "usage: attach SEAT CONTAINER");
+	}
+	if (!check_seat(daemon, client, seat, container, true, &status)) {
+		return status;
+	}
+	struct container_list list;
+	container_list_get(daemon, seat, &list);
+	if (container_list_find(&list, container) < list.n) {
+		snprintf(message, sizeof(message), "%s is attached to %s already", container, seat);
+		return send_done(client, message);
+	}
+	if (list.n == STATE_MAX_CONTAINERS) {
+		snprintf(message, sizeof(message), "%s has %d containers, the most a seat can have",
+			seat, STATE_MAX_CONTAINERS);
 		return send_error(client, message);
 	}
-	free(undo.seat);
-	free(undo.container);
+	list.names[list.n++] = container;
+	if (list.n == 1) {
+		snprintf(message, sizeof(message), "%s attached to %s", seat, container);
+	} else {
+		snprintf(message, sizeof(message), "%s attached to %s, inactive: %s has the seat "
+			 "(seat-assign switch %s %s)", seat, container, list.names[list.active],
+			seat, container);
+	}
+	if (set_containers(daemon, seat, &list, message, sizeof(message)) == -1) {
+		return send_error(client, message);
+	}
 	log_infof("%s", message);
-	broadcast_attachment(daemon, seat);
+	broadcast_attachment(daemon, "attach", seat, container, NULL, NULL);
 	desktops_sync(&daemon->desktops);
 	return send_done(client, message);
+}
+
+/*
+ * detach SEAT [CONTAINER]: one container, or all. When the active one goes, the first of
+ * the others gets the seat (no libseat handover: the detached container loses it at once).
+ */
+static int detach(struct seatd_ns *daemon, struct control_client *client, const char *seat,
+	const char *container) {
+	char message[512];
+	int status;
+	if (seat == NULL) {
+		return send_error(client, "usage: detach SEAT [CONTAINER]");
+	}
+	if (!check_seat(daemon, client, seat, container, false, &status)) {
+		return status;
+	}
+	struct container_list list;
+	container_list_get(daemon, seat, &list);
+	if (list.n == 0) {
+		snprintf(message, sizeof(message), "%s has no container", seat);
+		return send_error(client, message);
+	}
+	/* Copies: the list points into the attachment replaced below. */
+	char gone[CONTAINER_NAME_MAX + 1];
+	if (container == NULL) {
+		snprintf(gone, sizeof(gone), "%s", list.n == 1 ? list.names[0] : "all");
+		snprintf(message, sizeof(message), "%s detached from %s", seat,
+			list.n == 1 ? list.names[0] : "all its containers");
+		list.n = 0;
+	} else {
+		size_t i = container_list_find(&list, container);
+		if (i == list.n) {
+			snprintf(message, sizeof(message), "%s is not attached to %s", container, seat);
+			return send_error(client, message);
+		}
+		snprintf(gone, sizeof(gone), "%s", container);
+		bool was_active = i == list.active;
+		memmove(&list.names[i], &list.names[i + 1], (list.n - i - 1) * sizeof(list.names[0]));
+		list.n--;
+		if (i < list.active) {
+			list.active--;
+		} else if (was_active) {
+			list.active = 0;
+		}
+		if (was_active && list.n > 0) {
+			snprintf(message, sizeof(message), "%s detached from %s; %s has it now", seat,
+				container, list.names[0]);
+		} else {
+			snprintf(message, sizeof(message), "%s detached from %s", seat, container);
+		}
+	}
+	if (set_containers(daemon, seat, &list, message, sizeof(message)) == -1) {
+		return send_error(client, message);
+	}
+	log_infof("%s", message);
+	broadcast_attachment(daemon, "detach", seat, gone, NULL, NULL);
+	desktops_sync(&daemon->desktops);
+	return send_done(client, message);
+}
+
+/*
+ * switch SEAT CONTAINER: the answer comes once the container that has the seat let go of it
+ * (seatd_ns_switch_done), which may take the libseat acknowledgement timeout.
+ */
+static int switch_seat(struct seatd_ns *daemon, struct control_client *client, const char *seat,
+	const char *container) {
+	char message[512];
+	int status;
+	if (seat == NULL || container == NULL) {
+		return send_error(client, "usage: switch SEAT CONTAINER");
+	}
+	if (!check_seat(daemon, client, seat, container, true, &status)) {
+		return status;
+	}
+	if (client->waiter != NULL) {
+		return send_error(client, "one switch at a time per connection");
+	}
+	struct container_list list;
+	container_list_get(daemon, seat, &list);
+	size_t i = container_list_find(&list, container);
+	if (i < list.n && i == list.active) {
+		snprintf(message, sizeof(message), "%s is the active container of %s already",
+			container, seat);
+		return send_error(client, message);
+	}
+	if (i == list.n && list.n == STATE_MAX_CONTAINERS) {
+		snprintf(message, sizeof(message), "%s has %d containers, the most a seat can have",
+			seat, STATE_MAX_CONTAINERS);
+		return send_error(client, message);
+	}
+	if (desktops_switch(&daemon->desktops, seat, list.n > 0 ? list.names[list.active] : NULL,
+		    container, client) == -1) {
+		return send_error(client, "out of memory");
+	}
+	return 0;
+}
+
+void seatd_ns_switch_done(struct seatd_ns *daemon, struct seat_switch *sw, bool forced,
+	const char *error) {
+	char message[512];
+	struct container_list list;
+	container_list_get(daemon, sw->seat, &list);
+	if (error == NULL && sw->to_registered && desktops_find(&daemon->desktops, sw->to) == NULL) {
+		error = "it exited during the switch";
+	}
+	if (error != NULL) {
+		snprintf(message, sizeof(message), "%s not switched to %s: %s; %s keeps it", sw->seat,
+			sw->to, error, sw->from != NULL ? sw->from : "no container");
+	} else {
+		size_t i = container_list_find(&list, sw->to);
+		if (i == list.n) {
+			list.names[list.n++] = sw->to;
+		}
+		list.active = i;
+		if (sw->from == NULL) {
+			snprintf(message, sizeof(message), "%s switched to %s", sw->seat, sw->to);
+		} else {
+			snprintf(message, sizeof(message), "%s switched from %s to %s%s", sw->seat,
+				sw->from, sw->to,
+				forced ? " (forced: its libseat client did not acknowledge in time)" : "");
+		}
+		if (!sw->to_registered) {
+			size_t len = strlen(message);
+			snprintf(message + len, sizeof(message) - len,
+				"; %s is not running, it gets the seat when it registers", sw->to);
+		}
+		if (set_containers(daemon, sw->seat, &list, message, sizeof(message)) == 0) {
+			daemon->desktops.n_switches++;
+			daemon->desktops.n_switches_forced += forced;
+			log_infof("%s", message);
+			broadcast_attachment(daemon, "switch", sw->seat, sw->to, sw->from,
+				forced ? "yes" : "no");
+		} else {
+			error = message;
+		}
+	}
+	if (error != NULL) {
+		log_warnf("%s", message);
+	}
+	/* Either way the devices follow the state: to's now, or from's again. */
+	desktops_sync(&daemon->desktops);
+	if (sw->client == NULL) {
+		return;
+	}
+	sw->client->waiter = NULL;
+	if (error != NULL) {
+		send_error(sw->client, message);
+		return;
+	}
+	struct control_builder b;
+	control_builder_init(&b, "done");
+	control_builder_add(&b, "message", message);
+	control_builder_add(&b, "forced", forced ? "yes" : "no");
+	if (control_client_send(sw->client, &b) == 0) {
+		send_end(sw->client);
+	}
+	sw->client = NULL;
 }
 
 static int reload(struct seatd_ns *daemon, struct control_client *client) {
@@ -401,10 +634,18 @@ static int reload(struct seatd_ns *daemon, struct control_client *client) {
 }
 
 static int register_container(struct seatd_ns *daemon, struct control_client *client,
-	const char *name, const char *pid_text, bool kernel_events) {
+	const char *name, const char *pid_text, bool kernel_events, const char *protocol_name) {
 	char message[512];
 	if (name == NULL || pid_text == NULL) {
-		return send_error(client, "usage: register NAME --pid PID");
+		return send_error(client, "usage: register NAME PID");
+	}
+	/* Legacy by default: what Debian 12 and Ubuntu 24.04 ship (libseat 0.7 and 0.8). */
+	enum libseat_endpoint_protocol protocol = LIBSEAT_PROTOCOL_LEGACY;
+	if (protocol_name != NULL && strcmp(protocol_name, "0.9") == 0) {
+		protocol = LIBSEAT_PROTOCOL_0_9;
+	} else if (protocol_name != NULL && strcmp(protocol_name, "legacy") != 0) {
+		return send_error(client, "invalid libseat protocol: legacy (libseat before 0.9) or "
+					  "0.9 (0.9 and later)");
 	}
 	char *end;
 	long pid = strtol(pid_text, &end, 10);
@@ -416,7 +657,8 @@ static int register_container(struct seatd_ns *daemon, struct control_client *cl
 		return send_error(client, "invalid pid");
 	}
 	const char *warning;
-	if (desktops_register(&daemon->desktops, name, (pid_t)pid, kernel_events, &warning) == -1) {
+	if (desktops_register(&daemon->desktops, name, (pid_t)pid, kernel_events, protocol,
+		    &warning) == -1) {
 		snprintf(message, sizeof(message), "cannot register %s: %s", name,
 			errno == EEXIST ? "a container of that name is registered" : strerror(errno));
 		return send_error(client, message);
@@ -464,9 +706,17 @@ int seatd_ns_handle_request(void *data, struct control_client *client,
 	if (strcmp(verb, "unassign") == 0) {
 		return unassign(daemon, client, control_record_get(request, "device"));
 	}
-	if (strcmp(verb, "attach") == 0 || strcmp(verb, "detach") == 0) {
+	if (strcmp(verb, "attach") == 0) {
 		return attach(daemon, client, control_record_get(request, "seat"),
-			control_record_get(request, "container"), verb[0] == 'd');
+			control_record_get(request, "container"));
+	}
+	if (strcmp(verb, "detach") == 0) {
+		return detach(daemon, client, control_record_get(request, "seat"),
+			control_record_get(request, "container"));
+	}
+	if (strcmp(verb, "switch") == 0) {
+		return switch_seat(daemon, client, control_record_get(request, "seat"),
+			control_record_get(request, "container"));
 	}
 	if (strcmp(verb, "reload") == 0) {
 		return reload(daemon, client);
@@ -474,7 +724,8 @@ int seatd_ns_handle_request(void *data, struct control_client *client,
 	if (strcmp(verb, "register") == 0) {
 		return register_container(daemon, client, control_record_get(request, "name"),
 			control_record_get(request, "pid"),
-			control_record_get(request, "kernel_events") != NULL);
+			control_record_get(request, "kernel_events") != NULL,
+			control_record_get(request, "libseat_protocol"));
 	}
 	if (strcmp(verb, "unregister") == 0) {
 		return unregister_container(daemon, client, control_record_get(request, "name"));

@@ -121,13 +121,35 @@ bool seats_find(const struct seats *seats, struct devtable *table, const char *n
 	return true;
 }
 
-const char *seats_container(const struct seats *seats, const char *name) {
+const char *const *seats_containers(const struct seats *seats, const char *name, size_t *n,
+	size_t *active) {
+	*active = 0;
 	const struct attachment *a = state_find_attachment(seats->state, name);
 	if (a != NULL) {
-		return a->container;
+		*n = a->n_containers;
+		*active = a->active;
+		return (const char *const *)a->containers;
 	}
 	const struct seat_settings *s = config_find_seat(seats->config, name);
-	return s != NULL ? s->container : NULL;
+	*n = s != NULL && s->container != NULL ? 1 : 0;
+	return *n > 0 ? (const char *const *)&s->container : NULL;
+}
+
+const char *seats_container(const struct seats *seats, const char *name) {
+	size_t n, active;
+	const char *const *list = seats_containers(seats, name, &n, &active);
+	return n > 0 ? list[active] : NULL;
+}
+
+bool seats_has_container(const struct seats *seats, const char *name, const char *container) {
+	size_t n, active;
+	const char *const *list = seats_containers(seats, name, &n, &active);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(list[i], container) == 0) {
+			return true;
+		}
+	}
+	return false;
 }
 
 struct seen {

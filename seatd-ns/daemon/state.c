@@ -58,32 +58,103 @@ const struct attachment *state_find_attachment(const struct state *state, const 
 	return NULL;
 }
 
+void attachment_finish(struct attachment *a) {
+	for (size_t i = 0; i < a->n_containers; i++) {
+		free(a->containers[i]);
+	}
+	free(a->containers);
+	free(a->seat);
+	memset(a, 0, sizeof(*a));
+}
+
+/* Fills a fresh attachment with copies; 0 or -1 (ENOMEM). */
+static int attachment_fill(struct attachment *a, const char *seat,
+	const char *const *containers, size_t n, size_t active) {
+	memset(a, 0, sizeof(*a));
+	if ((a->seat = strdup(seat)) == NULL ||
+		(n > 0 && (a->containers = calloc(n, sizeof(*a->containers))) == NULL)) {
+		goto fail;
+	}
+	for (; a->n_containers < n; a->n_containers++) {
+		if ((a->containers[a->n_containers] = strdup(containers[a->n_containers])) == NULL) {
+			goto fail;
+		}
+	}
+	a->active = n > 0 ? active : 0;
+	return 0;
+
+fail:
+	attachment_finish(a);
+	errno = ENOMEM;
+	return -1;
+}
+
+int attachment_copy(struct attachment *dst, const struct attachment *src) {
+	return attachment_fill(dst, src->seat, (const char *const *)src->containers,
+		src->n_containers, src->active);
+}
+
 void state_clear_attachment(struct state *state, const char *seat) {
 	struct attachment *a = (struct attachment *)state_find_attachment(state, seat);
 	if (a != NULL) {
-		free(a->seat);
-		free(a->container);
+		attachment_finish(a);
 		*a = state->attachments[--state->n_attachments];
 	}
 }
 
-int state_set_attachment(struct state *state, const char *seat, const char *container) {
-	struct attachment fresh = {.seat = strdup(seat), .container = NULL};
-	if (fresh.seat == NULL || (container != NULL && !(fresh.container = strdup(container)))) {
-		free(fresh.seat);
+int state_set_attachment(struct state *state, const char *seat, const char *const *containers,
+	size_t n, size_t active) {
+	if (n > STATE_MAX_CONTAINERS || (n > 0 && active >= n)) {
+		errno = EINVAL;
+		return -1;
+	}
+	struct attachment fresh;
+	if (attachment_fill(&fresh, seat, containers, n, active) == -1) {
 		return -1;
 	}
 	struct attachment *grown =
 		realloc(state->attachments, (state->n_attachments + 1) * sizeof(*grown));
 	if (grown == NULL) {
-		free(fresh.seat);
-		free(fresh.container);
+		attachment_finish(&fresh);
+		errno = ENOMEM;
 		return -1;
 	}
 	state->attachments = grown;
 	state_clear_attachment(state, seat);
 	state->attachments[state->n_attachments++] = fresh;
 	return 0;
+}
+
+/* attach SEAT CONTAINER: one more container for the seat (the first one is active). */
+static const char *load_attach(struct state *state, const char *seat, const char *container) {
+	const struct attachment *a = state_find_attachment(state, seat);
+	const char *list[STATE_MAX_CONTAINERS];
+	size_t n = 0, active = 0;
+	if (a != NULL) {
+		for (; n < a->n_containers; n++) {
+			if (strcmp(a->containers[n], container) == 0) {
+				return "container attached twice";
+			}
+			list[n] = a->containers[n];
+		}
+		active = a->active;
+	}
+	if (n == STATE_MAX_CONTAINERS) {
+		return "too many containers for one seat";
+	}
+	list[n++] = container;
+	return state_set_attachment(state, seat, list, n, active) == 0 ? NULL : "out of memory";
+}
+
+static const char *load_active(struct state *state, const char *seat, const char *container) {
+	struct attachment *a = (struct attachment *)state_find_attachment(state, seat);
+	for (size_t i = 0; a != NULL && i < a->n_containers; i++) {
+		if (strcmp(a->containers[i], container) == 0) {
+			a->active = i;
+			return NULL;
+		}
+	}
+	return "the active container is not attached";
 }
 
 /* Applies one line; returns NULL, or why it does not parse. */
@@ -117,17 +188,18 @@ static const char *apply_line(struct state *state, char *line) {
 		rule_set_remove(&state->rules, &rule);
 		return rule_set_add(&state->rules, &rule) == 0 ? NULL : "out of memory";
 	}
-	if (n == 3 && strcmp(fields[0], "attach") == 0) {
+	if (n == 3 && (strcmp(fields[0], "attach") == 0 || strcmp(fields[0], "active") == 0)) {
 		if (!seat_name_is_valid(fields[1]) || !container_name_is_valid(fields[2])) {
 			return "invalid seat or container name";
 		}
-		return state_set_attachment(state, fields[1], fields[2]) == 0 ? NULL : "out of memory";
+		return strcmp(fields[0], "attach") == 0 ? load_attach(state, fields[1], fields[2])
+					   : load_active(state, fields[1], fields[2]);
 	}
 	if (n == 2 && strcmp(fields[0], "detach") == 0) {
 		if (!seat_name_is_valid(fields[1])) {
 			return "invalid seat name";
 		}
-		return state_set_attachment(state, fields[1], NULL) == 0 ? NULL : "out of memory";
+		return state_set_attachment(state, fields[1], NULL, 0, 0) == 0 ? NULL : "out of memory";
 	}
 	return "unknown line";
 }
@@ -213,10 +285,15 @@ static int write_all(FILE *f, const struct state *state) {
 	}
 	for (size_t i = 0; i < state->n_attachments; i++) {
 		const struct attachment *a = &state->attachments[i];
-		if (a->container != NULL) {
-			fprintf(f, "attach\t%s\t%s\n", a->seat, a->container);
-		} else {
+		if (a->n_containers == 0) {
 			fprintf(f, "detach\t%s\n", a->seat);
+		}
+		for (size_t j = 0; j < a->n_containers; j++) {
+			fprintf(f, "attach\t%s\t%s\n", a->seat, a->containers[j]);
+		}
+		/* One container is active without saying so: the file reads as before. */
+		if (a->n_containers > 1) {
+			fprintf(f, "active\t%s\t%s\n", a->seat, a->containers[a->active]);
 		}
 	}
 	return fflush(f) == 0 && !ferror(f) ? 0 : -1;

@@ -17,7 +17,8 @@
  *   control-group = NAME      ; members may use the control socket besides root
  *
  *   [seat seat1]              ; a seat: "seat", then letters, digits, _ or -
- *   container = desk1         ; the desktop container that gets this seat
+ *   container = desk1         ; the desktop container that gets this seat (more can be
+ *                             ; attached at run time, one active: seat-assign switch)
  *   hidraw = yes              ; give it hidraw nodes too (default no)
  *   shared-sound = yes        ; give it the shared sound nodes, timer and seq (default yes)
  *   match-port = pci-0000:00:14.0-usb-0:1    ; a hub or port: all that is behind it

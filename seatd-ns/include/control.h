@@ -19,18 +19,27 @@
  *   "devices"  -> one "device" record per seat device, then "end"
  *   "status"   -> one "status" record, then "end"
  *   "monitor"  -> "end" once subscribed, then an "event" record for every change
- *   "seats"    -> one "seat" record per seat (name origin container hidraw shared_sound)
- *   "assign" device= seat=, "unassign" device=, "attach" seat= container=, "detach" seat=,
- *   "reload", "register" name= pid= [kernel_events=yes], "unregister" name=
+ *   "seats"    -> one "seat" record per seat (name origin container containers switching
+ *              hidraw shared_sound), then "end"
+ *   "assign" device= seat=, "unassign" device=, "attach" seat= container=,
+ *   "detach" seat= [container=], "reload", "unregister" name=,
+ *   "register" name= pid= [kernel_events=yes] [libseat_protocol=legacy|0.9]
  *              -> "done" (message) then "end", or "error"
+ *   "switch" seat= container=
+ *              -> once the switch is over (the libseat client of the container that had the
+ *              seat acknowledged its disable or was forced): "done" (message forced=yes|no)
+ *              then "end", or "error" (the seat stays where it was)
  *
  * Replies:
  *   "device"   syspath subsystem devnode devnum kind id_path seat [input_class]
  *              [sound_initialized]
  *   "event"    action (add|change|remove) and the fields of a device record, or
- *              action (attach|detach) seat container
+ *              action (attach|detach) seat container (detach: "all" for every one), or
+ *              action switch seat container (now active) from (or absent) forced (yes|no)
+ *   "seat"     container: the active one (absent: none); containers: every attached one,
+ *              space-separated, in the order attached; switching: yes while a switch waits
  *   "status"   version source sysfs devices events_received events_applied
- *              events_malformed events_foreign overflows clients
+ *              events_malformed events_foreign overflows clients switches switches_forced
  *   "error"    message; the request changed nothing
  *   "end"      a finite reply is complete
  */

@@ -32,6 +32,8 @@ struct control_client {
 	struct poller_source source;
 	int fd;
 	bool monitor;
+	/* Set by whoever will answer later (a switch): cleared when the client goes. */
+	struct control_client **waiter;
 	struct control_message *queue_head, *queue_tail;
 	size_t queued_bytes;
 };

@@ -33,6 +33,7 @@ struct desktop {
 	char *endpoint_path;         /* the socket on the host side */
 	struct poller_source exit_source;
 	bool kernel_events;         /* also inject kernel-format events, for its own udevd */
+	enum libseat_endpoint_protocol libseat_protocol; /* what its libseat speaks */
 	unsigned n_given;
 	unsigned n_sound_cards;     /* given cards whose seat shares the sound nodes */
 	struct device *shared[DESKTOP_MAX_SHARED]; /* the shared sound nodes it was given */
@@ -48,11 +49,26 @@ struct grant {
 	bool sound_card; /* counts towards the desktop's shared sound nodes */
 };
 
+/*
+ * A switch of a seat from one container to another, waiting for the one that had it to
+ * let go (DISABLE_SEAT acknowledged or forced). Until it ends the seat stays with from.
+ */
+struct seat_switch {
+	struct seat_switch *next;
+	char *seat;
+	char *from;                   /* NULL: the seat had no container */
+	char *to;
+	bool to_registered;           /* at the start; if it is gone at the end, the switch fails */
+	struct control_client *client; /* who asked, to be told the outcome; NULL once gone */
+};
+
 struct desktops {
 	struct hashmap by_name;
 	struct hashmap grants; /* every device given to any desktop, by devpath */
 	struct nodes nodes;
 	struct seatd_ns *daemon;
+	struct seat_switch *switches; /* pending */
+	unsigned long n_switches, n_switches_forced; /* done */
 };
 
 int desktops_init(struct desktops *desktops, struct seatd_ns *daemon, const char *run_dir);
@@ -65,7 +81,7 @@ void desktops_finish(struct desktops *desktops);
  * host uevent from the kernel). Returns 0, or -1 with errno (EEXIST, ESRCH, ...).
  */
 int desktops_register(struct desktops *desktops, const char *name, pid_t pid,
-	bool kernel_events, const char **warning);
+	bool kernel_events, enum libseat_endpoint_protocol protocol, const char **warning);
 int desktops_unregister(struct desktops *desktops, const char *name);
 struct desktop *desktops_find(struct desktops *desktops, const char *name);
 
@@ -75,5 +91,15 @@ void desktops_device_changed(struct desktops *desktops, enum device_change chang
 
 /* Brings every desktop in line with the seats (after attach, detach, reload, register). */
 void desktops_sync(struct desktops *desktops);
+
+/*
+ * Starts switching seat from its active container (from, NULL for none) to container to,
+ * for client. The active one's libseat endpoint is deactivated; once its client lets go
+ * (or is forced, or leaves, or its container goes), seatd_ns_switch_done decides, then the
+ * switch is freed. That may happen before this returns. 0, or -1 with ENOMEM.
+ */
+int desktops_switch(struct desktops *desktops, const char *seat, const char *from,
+	const char *to, struct control_client *client);
+bool desktops_switch_pending(const struct desktops *desktops, const char *seat);
 
 #endif

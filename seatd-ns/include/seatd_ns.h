@@ -39,6 +39,13 @@ int seatd_ns_reload(struct seatd_ns *daemon, char **errors);
 int seatd_ns_handle_request(void *data, struct control_client *client,
 	const struct control_record *request);
 
+/*
+ * Ends a switch (requests.c): makes to the seat's active container and hands the devices
+ * over, or, with error set or to gone, leaves the seat with from; tells the client.
+ */
+void seatd_ns_switch_done(struct seatd_ns *daemon, struct seat_switch *sw, bool forced,
+	const char *error);
+
 /* Tells monitoring clients of a device change (a devtable_notify_fn). */
 void seatd_ns_device_changed(void *data, enum device_change change, const struct device *dev);
 

@@ -37,8 +37,19 @@ const char *seat_origin_name(enum seat_origin origin);
 bool seats_find(const struct seats *seats, struct devtable *table, const char *name,
 	enum seat_origin *origin);
 
-/* The container a seat is attached to, or NULL. */
+/*
+ * The containers attached to a seat, in the order attached (*n of them, possibly none), and
+ * the index of the active one in *active: the state's, else the configuration's container.
+ * The strings belong to the state or the configuration.
+ */
+const char *const *seats_containers(const struct seats *seats, const char *name, size_t *n,
+	size_t *active);
+
+/* The seat's active container, the one given its devices, or NULL. */
 const char *seats_container(const struct seats *seats, const char *name);
+
+/* Whether container is one of the seat's. */
+bool seats_has_container(const struct seats *seats, const char *name, const char *container);
 
 /* Calls fn for every seat, each once: seat0, the configured, the created, the others seen. */
 void seats_for_each(const struct seats *seats, struct devtable *table,

@@ -14,13 +14,22 @@
  * The file has one decision per line, fields separated by tabs:
  *   seat    NAME
  *   assign  KIND SEAT VALUE [SUBSYSTEM]     (KIND: syspath, device or port)
- *   attach  SEAT CONTAINER
- *   detach  SEAT                            (overrides a container of the configuration)
+ *   attach  SEAT CONTAINER                  (one line per container, in the order attached)
+ *   active  SEAT CONTAINER                  (the one that has the seat; absent: the first)
+ *   detach  SEAT                            (no container, overriding the configuration's)
+ *
+ * A seat may have several containers, one of them active (seat-assign switch): only the
+ * active one gets the seat's devices. Files written before there could be several have one
+ * attach line per seat and no active line, and load as they did.
  */
+
+#define STATE_MAX_CONTAINERS 16 /* containers attached to one seat */
 
 struct attachment {
 	char *seat;
-	char *container; /* NULL: detached */
+	char **containers; /* none: detached */
+	size_t n_containers;
+	size_t active; /* index into containers, when there are any */
 };
 
 struct state {
@@ -48,8 +57,17 @@ int state_add_seat(struct state *state, const char *name);
 void state_remove_seat(struct state *state, const char *name);
 
 const struct attachment *state_find_attachment(const struct state *state, const char *seat);
-/* Records that seat goes to container (NULL: to none); -1 with ENOMEM. */
-int state_set_attachment(struct state *state, const char *seat, const char *container);
+/*
+ * Records that seat has exactly these containers (n = 0: none), containers[active] the active
+ * one; the strings are copied first, so they may point into the attachment replaced. -1 with
+ * ENOMEM, or EINVAL for more than STATE_MAX_CONTAINERS or an active index out of range.
+ */
+int state_set_attachment(struct state *state, const char *seat, const char *const *containers,
+	size_t n, size_t active);
 void state_clear_attachment(struct state *state, const char *seat);
+
+/* A deep copy, to put an attachment back; 0 or -1 (ENOMEM). */
+int attachment_copy(struct attachment *dst, const struct attachment *src);
+void attachment_finish(struct attachment *a);
 
 #endif

@@ -201,7 +201,7 @@ wait_until "container desk4 is up" test -s "$work/desk4.pid"
 desk4_pid=$(cat "$work/desk4.pid")
 wait_until "udevadm monitor runs in desk4" grep -q "^KERNEL - " "$work/desk4.udev"
 sa d --kernel-events register desk4 "$desk4_pid" >/dev/null || fail "register desk4"
-sa d attach seat3 desk4 >/dev/null || fail "attach seat3 to desk4"
+sa d switch seat3 desk4 >/dev/null || fail "switch seat3 to desk4"
 kernel_heard() { grep -q "^KERNEL.* add *$1 " "$work/desk4.udev"; }
 wait_until "desk4's kernel monitor hears its GPU" kernel_heard /devices/pci0000:00/0000:00:06.0/drm/card1
 grep -q "^DEVNAME=/dev/dri/card1$" "$work/desk4.udev" || fail "the kernel-format event lacks its node"
@@ -211,7 +211,7 @@ sa d unregister desk4 >/dev/null || fail "unregister desk4"
 # A container with a read-only /dev: refused with a log line, nothing announced, daemon fine.
 container desk5 -- "mount -t tmpfs -o ro tmpfs /dev"
 sa d register desk5 "$desk5_pid" >/dev/null || fail "register desk5"
-sa d attach seat3 desk5 >/dev/null || fail "attach seat3 to desk5"
+sa d switch seat3 desk5 >/dev/null || fail "switch seat3 to desk5"
 
 wait_until "the read-only /dev is logged" grep -q "desk5: cannot make the node of .*: Read-only file system" "$work/d.log"
 heard desk5 add /devices/pci0000:00/0000:00:06.0/drm/card1 && fail "desk5 was told of a device it has no node for"
@@ -220,7 +220,7 @@ sa d unregister desk5 >/dev/null || fail "unregister desk5"
 # A container that dies in the middle of a hotplug: its devices arrive while it exits.
 container desk6
 sa d register desk6 "$desk6_pid" >/dev/null || fail "register desk6"
-sa d attach seat3 desk6 >/dev/null || fail "attach seat3 to desk6"
+sa d switch seat3 desk6 >/dev/null || fail "switch seat3 to desk6"
 kill -KILL "$desk6_pid"
 sa d assign /dev/input/event2 seat3 >/dev/null || fail "assign during the container's exit"
 wait_until "the daemon saw desk6 exit" grep -q "container desk6 exited" "$work/d.log"

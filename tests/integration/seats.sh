@@ -103,7 +103,8 @@ wait_until "the detachment was announced" jq -se \
 state_before=$(cat "$work/d/state/state")
 for bad in "assign /dev/input/event99 seat1" "assign /dev/input/event1 Seat1" \
 	"assign /dev/input/event1 seat1/x" "unassign /dev/input/event1" "attach seat7 desk7" \
-	"attach seat1 ../etc" "attach seat3 desk9" "detach seat0" \
+	"attach seat1 ../etc" "attach seat3 desk9" "detach seat0" "switch seat3 desk9" \
+	"switch seat9 desk1" "detach seat3 desk9" \
 	"assign pci-0000:00:07.0-usb-0:9 seat1"; do
 	if out=$(sa d $bad 2>&1); then
 		fail "'$bad' succeeded: $out"
@@ -133,10 +134,11 @@ expect_seat /dev/input/event0 seat3
 expect_seat card1 seat1
 expect_seat /dev/dri/renderD129 seat1
 for i in 1 2 3; do
-	sa d attach seat3 "desk$((i % 2 + 1))" >/dev/null || fail "attach"
+	sa d switch seat3 "desk$((i % 2 + 1))" >/dev/null || fail "switch"
 	restart
 	sa d --json seats | jq -e --arg c "desk$((i % 2 + 1))" '.[] | select(.name == "seat3") |
-		.container == $c' >/dev/null || fail "attach to desk$((i % 2 + 1)) lost across SIGKILL"
+		.container == $c and (.containers | any(. == $c))' >/dev/null ||
+		fail "switch to desk$((i % 2 + 1)) lost across SIGKILL: $(sa d --json seats)"
 done
 # Many changes in flight, SIGKILL at an arbitrary moment: every acknowledged one survives.
 # The one in flight at the kill may or may not have been saved; nothing older may win.

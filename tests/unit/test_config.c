@@ -789,8 +789,11 @@ static void test_state_round_trip(void) {
 			    "seat6") == 0);
 	test_assert(add_assignment(&state, RULE_PORT, "pci-0000:00:07.0-usb-0:2", NULL, "seat5") ==
 		    0);
-	test_assert(state_set_attachment(&state, "seat5", "desk1") == 0);
-	test_assert(state_set_attachment(&state, "seat6", NULL) == 0);
+	const char *desks[] = {"desk1"};
+	test_assert(state_set_attachment(&state, "seat5", desks, 1, 0) == 0);
+	test_assert(state_set_attachment(&state, "seat6", NULL, 0, 0) == 0);
+	const char *three[] = {"desk2", "desk3", "desk4"};
+	test_assert(state_set_attachment(&state, "seat7", three, 3, 1) == 0);
 	test_assert(state_save(&state) == 0);
 	state_finish(&state);
 
@@ -804,7 +807,11 @@ static void test_state_round_trip(void) {
 		"assign\tdevice\tseat6\tpci-0000:00:07.0-usb-0:1.1:1.0\tinput\n"
 		"assign\tport\tseat5\tpci-0000:00:07.0-usb-0:2\n"
 		"attach\tseat5\tdesk1\n"
-		"detach\tseat6\n");
+		"detach\tseat6\n"
+		"attach\tseat7\tdesk2\n"
+		"attach\tseat7\tdesk3\n"
+		"attach\tseat7\tdesk4\n"
+		"active\tseat7\tdesk3\n");
 	free(written);
 	free(path);
 	test_assert(same);
@@ -826,12 +833,18 @@ static void test_state_round_trip(void) {
 	test_assert(r[2].kind == RULE_PORT && r[2].subsystem == NULL);
 	test_assert_str(r[2].value, "pci-0000:00:07.0-usb-0:2");
 	test_assert(r[0].specificity > r[1].specificity && r[1].specificity > r[2].specificity);
-	test_assert(state.n_attachments == 2);
+	test_assert(state.n_attachments == 3);
 	const struct attachment *a = state_find_attachment(&state, "seat5");
-	test_assert(a != NULL);
-	test_assert_str(a->container, "desk1");
+	test_assert(a != NULL && a->n_containers == 1 && a->active == 0);
+	test_assert_str(a->containers[0], "desk1");
 	a = state_find_attachment(&state, "seat6");
-	test_assert(a != NULL && a->container == NULL);
+	test_assert(a != NULL && a->n_containers == 0);
+	a = state_find_attachment(&state, "seat7");
+	test_assert(a != NULL && a->n_containers == 3 && a->active == 1);
+	test_assert_str(a->containers[0], "desk2");
+	test_assert_str(a->containers[1], "desk3");
+	test_assert_str(a->containers[2], "desk4");
+	state_clear_attachment(&state, "seat7");
 
 	/* Undoing decisions is saved too. */
 	state_remove_seat(&state, "seat6");
@@ -944,6 +957,8 @@ static void test_state_broken_lines(void) {
 			    "%s\n"
 			    "detach\tseat2\n"
 			    "assign\tsyspath\tseat2\t/sys/devices/pci0000:00/0000:00:06.0\n"
+			    "attach\tseat1\tdesk1\n"
+			    "active\tseat2\tdesk1\n"
 			    "attach\tseat1\tdesk1\n",
 			    long_line) != -1);
 	free(long_line);
@@ -960,6 +975,8 @@ static void test_state_broken_lines(void) {
 				"<3>error: @:7: invalid seat or container name, skipped\n"
 				"<3>error: @:8: not a device's subsystem and ID_PATH, skipped\n"
 				"<3>error: @:10: line too long, skipped\n"
+				"<3>error: @:14: the active container is not attached, skipped\n"
+				"<3>error: @:15: container attached twice, skipped\n"
 				"<3>error: kept the unreadable state as @.broken\n",
 		path, NULL);
 	bool same = same_text("log", log, expected);
@@ -975,8 +992,9 @@ static void test_state_broken_lines(void) {
 	test_assert(state.rules.rules[1].kind == RULE_SYSPATH);
 	test_assert_str(state.rules.rules[1].value, "/devices/pci0000:00/0000:00:06.0");
 	test_assert(state.n_attachments == 2);
-	test_assert(state_find_attachment(&state, "seat2")->container == NULL);
-	test_assert_str(state_find_attachment(&state, "seat1")->container, "desk1");
+	test_assert(state_find_attachment(&state, "seat2")->n_containers == 0);
+	test_assert(state_find_attachment(&state, "seat1")->n_containers == 1);
+	test_assert_str(state_find_attachment(&state, "seat1")->containers[0], "desk1");
 
 	/* The broken file is kept as it was, and survives the next save. */
 	char *kept;

@@ -1117,12 +1117,25 @@ static void test_seats_list(void) {
 	/* Containers: the configuration's, unless a runtime attach or detach says otherwise. */
 	test_assert_str(seats_container(&w.seats, "seat1"), "desk1");
 	test_assert(seats_container(&w.seats, "seat9") == NULL);
-	test_assert(state_set_attachment(&w.state, "seat1", NULL) == 0);
+	test_assert(state_set_attachment(&w.state, "seat1", NULL, 0, 0) == 0);
 	test_assert(seats_container(&w.seats, "seat1") == NULL);
-	test_assert(state_set_attachment(&w.state, "seat2", "desk9") == 0);
+	test_assert(!seats_has_container(&w.seats, "seat1", "desk1"));
+	const char *two[] = {"desk9", "desk8"};
+	test_assert(state_set_attachment(&w.state, "seat2", two, 1, 0) == 0);
 	test_assert_str(seats_container(&w.seats, "seat2"), "desk9");
+	/* Several: the active one gets the devices, every one is the seat's. */
+	test_assert(state_set_attachment(&w.state, "seat2", two, 2, 1) == 0);
+	test_assert_str(seats_container(&w.seats, "seat2"), "desk8");
+	test_assert(seats_has_container(&w.seats, "seat2", "desk9"));
+	test_assert(!seats_has_container(&w.seats, "seat2", "desk1"));
+	size_t n, active;
+	const char *const *names = seats_containers(&w.seats, "seat2", &n, &active);
+	test_assert(n == 2 && active == 1 && strcmp(names[0], "desk9") == 0);
+	test_assert(state_set_attachment(&w.state, "seat2", two, 2, 2) == -1 && errno == EINVAL);
 	state_clear_attachment(&w.state, "seat1");
 	test_assert_str(seats_container(&w.seats, "seat1"), "desk1");
+	names = seats_containers(&w.seats, "seat1", &n, &active);
+	test_assert(n == 1 && active == 0 && strcmp(names[0], "desk1") == 0);
 	test_assert_str(seat_origin_name(SEAT_RUNTIME), "runtime");
 	world_finish(&w);
 }
