@@ -219,11 +219,17 @@ out=$(sa d register "$ct" 4194304 2>&1) && fail "registered a pid that does not 
 grep -q "a container of that name is registered" <<<"$out" && fail "$ct is still registered"
 kill -0 "${daemons[d]}" || fail "the daemon died"
 
-# Started again, it is registered again (a stale registration would refuse it).
-lxc-start -P "$lxcpath" -n "$ct" -d -l DEBUG -o "$lxclog" -- /bin/sh -c 'exec sleep 1000' \
-	</dev/null || fail "the second lxc-start failed"
+grep -q "$ct: libseat endpoint for seat1 at /run/seatd.sock (libseat before 0.9)" \
+	"$work/d.log" || fail "the endpoint does not speak the default libseat protocol"
+
+# Started again, it is registered again (a stale registration would refuse it); the hook
+# passes on the libseat protocol given in lxc-start's environment.
+SEATD_NS_LIBSEAT_PROTOCOL=0.9 lxc-start -P "$lxcpath" -n "$ct" -d -l DEBUG -o "$lxclog" -- \
+	/bin/sh -c 'exec sleep 1000' </dev/null || fail "the second lxc-start failed"
 pid=$(lxc-info -P "$lxcpath" -n "$ct" -p -H)
 wait_until "$ct registered again" grep -q "container $ct registered (pid $pid)" "$work/d.log"
+grep -q "$ct: libseat endpoint for seat1 at /run/seatd.sock (libseat 0.9 and later)" \
+	"$work/d.log" || fail "the hook did not pass the libseat protocol on"
 wait_until "$ct gets its keyboard again" test -n "$(node input/event1)"
 lxc-stop -P "$lxcpath" -n "$ct" -k || fail "the second lxc-stop"
 
