@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # A sound server in a desktop container, on the sound cards seatd-ns gives it: it finds the cards
 # through udev (the container's database and uevents, written by seatd-ns) as on any desktop,
 # and loses them when they are unplugged. Run inside the container, as its root.

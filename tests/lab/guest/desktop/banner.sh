@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # The client that compositor.sh shows, run by weston-terminal as its shell: fills the terminal
 # with the seat's colour and names the seat, the container and the GPU, so that a screenshot of
 # the GPU's display shows whose desktop it is. Redraws when the window is resized; writes

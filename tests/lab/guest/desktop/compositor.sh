@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # A Wayland compositor on this desktop container's seat, started through libseat against the
 # seatd-ns endpoint: cage (wlroots, DRM backend, pixman renderer) showing weston-terminal full
 # screen, in which banner.sh paints the seat's colour and names the seat, container and GPU.
@@ -108,16 +108,26 @@ esac
 mkdir -p "$runtime"
 { chown "$uid:$uid" "$runtime" && chmod 700 "$runtime"; } ||
 	fail 3 "cannot give $runtime to uid $uid"
+# Fonts for the terminal: the container's /etc may have no fontconfig setup (a busybox root
+# with the host's /usr); the fonts are in /usr.
+cat >"$runtime/fonts.conf" <<EOF
+<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
+<fontconfig>
+	<dir>/usr/share/fonts</dir>
+	<cachedir>$runtime/fontconfig</cachedir>
+</fontconfig>
+EOF
 start=$(date +%s.%N)
 # wlroots asks libseat for the seat; LIBSEAT_BACKEND pins it to the seatd protocol (no
 # logind in a container). Debian's cage refuses to start without the Xwayland binary, though
 # it starts it only when an X client comes.
 env -i PATH="$PATH" HOME="$runtime" XDG_RUNTIME_DIR="$runtime" LANG=C.UTF-8 \
 	LIBSEAT_BACKEND=seatd SEATD_SOCK="$sock" WLR_RENDERER=pixman WLR_BACKENDS=drm,libinput \
-	XDG_CACHE_HOME="$runtime/cache" DESKTOP_OUT="$runtime" DESKTOP_SEAT="$seat" \
-	DESKTOP_GPU="$gpu" DESKTOP_COLOR="$color" \
+	XDG_CACHE_HOME="$runtime/cache" FONTCONFIG_FILE="$runtime/fonts.conf" \
+	DESKTOP_OUT="$runtime" DESKTOP_SEAT="$seat" DESKTOP_GPU="$gpu" DESKTOP_COLOR="$color" \
 	setsid setpriv --reuid="$uid" --regid="$uid" --clear-groups -- \
-	cage -d -- weston-terminal --fullscreen --font-size=24 --shell="$here/banner.sh" \
+	cage -d -- weston-terminal --fullscreen --font="DejaVu Sans Mono" --font-size=24 --shell="$here/banner.sh" \
 	>"$out/compositor.log" 2>&1 </dev/null &
 pid=$!
 echo $pid >"$out/compositor.pid"
