@@ -483,6 +483,15 @@ static void test_classify(void) {
 	}
 }
 
+/*
+ * The client was refused with err. libseat 0.9 loses the error code on its way out (it reads
+ * pending events after the reply, and that leaves errno EAGAIN), so there only the refusal
+ * can be checked.
+ */
+static bool refused(struct report r, int err) {
+	return r.value < 0 && (r.err == err || (!libseat_legacy && r.err == EAGAIN));
+}
+
 static void test_open_devices(void) {
 	struct libseat_endpoint *ep = endpoint_new();
 	test_assert(ep != NULL);
@@ -502,15 +511,15 @@ static void test_open_devices(void) {
 
 	/* Another seat's device, a node that is not what the resolver said, other classes. */
 	r = child_do(&child, 'O', 0, "/dev/input/event98");
-	test_assert(r.tag == 'o' && r.value < 0 && r.err == ENOENT);
+	test_assert(r.tag == 'o' && refused(r, ENOENT));
 	r = child_do(&child, 'O', 0, "/dev/input/event97");
-	test_assert(r.tag == 'o' && r.value < 0 && r.err == EACCES);
+	test_assert(r.tag == 'o' && refused(r, EACCES));
 	int calls = resolver_calls;
 	const char *outside[] = {"/etc/passwd", "/dev/dri/../input/event99", "/dev/sda",
 		"/dev/input/event99/../../sda", "/proc/self/fd/0"};
 	for (size_t i = 0; i < sizeof(outside) / sizeof(outside[0]); i++) {
 		r = child_do(&child, 'O', 0, outside[i]);
-		test_assert(r.tag == 'o' && r.value < 0 && r.err == ENOENT);
+		test_assert(r.tag == 'o' && refused(r, ENOENT));
 	}
 	test_assert(resolver_calls == calls);
 
@@ -520,13 +529,13 @@ static void test_open_devices(void) {
 	/* Refused; libseat before 0.9 does not wait for the answer (and must get none). */
 	r = child_do(&child, 'W', 2, NULL);
 	test_assert(r.tag == 'w');
-	test_assert(libseat_legacy ? r.value == 0 : (r.value < 0 && r.err == EOPNOTSUPP));
+	test_assert(libseat_legacy ? r.value == 0 : refused(r, EOPNOTSUPP));
 	r = child_do(&child, 'C', first_id, NULL);
 	test_assert(r.tag == 'c' && r.value == 0);
 	r = child_do(&child, 'C', first_id, NULL);
 	test_assert(r.tag == 'c' && r.value == 0);
 	r = child_do(&child, 'C', first_id, NULL);
-	test_assert(r.tag == 'c' && r.value < 0 && r.err == EBADF);
+	test_assert(r.tag == 'c' && refused(r, EBADF));
 
 	/* A removed device: our copy goes, the client can still close its id. */
 	r = child_do(&child, 'O', 0, "/dev/input/event99");
