@@ -13,10 +13,11 @@
 
 /*
  * Desktop containers: the registered containers and the devices each has been given. A
- * container gets every device of the seat it is attached to, in the order node, udev
- * database entry, event; a device leaves in the reverse order. Only the owner of a device
- * is touched for its events, so the cost of an event does not grow with the number of
- * containers.
+ * container gets every device of the seat it is the active container of, in the order node,
+ * udev database entry, event; a device leaves in the reverse order. Only the owner of a
+ * device is touched for its events, so the cost of an event does not grow with the number
+ * of containers. Every container attached to a seat has a libseat endpoint for it, active
+ * only in the active container; switches hand a seat from one to another.
  */
 
 struct seatd_ns;
