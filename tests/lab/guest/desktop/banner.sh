@@ -2,7 +2,8 @@
 # The client that compositor.sh shows, run by weston-terminal as its shell: fills the terminal
 # with the seat's colour and names the seat, the container and the GPU, so that a screenshot of
 # the GPU's display shows whose desktop it is. Redraws when the window is resized; writes
-# $DESKTOP_OUT/banner.ready after its first full draw.
+# $DESKTOP_OUT/banner.ready after its first full draw and appends what is typed into the
+# terminal to $DESKTOP_OUT/typed.
 #
 # Env (from compositor.sh): DESKTOP_OUT, DESKTOP_SEAT, DESKTOP_GPU, DESKTOP_COLOR (an ANSI
 # background colour number).
@@ -40,5 +41,9 @@ while :; do
 		drawn=1
 		echo "$size" >"$out/banner.ready"
 	fi
-	sleep 0.5
+	# Keys typed on the seat's keyboard come here through the compositor (and are echoed on
+	# the display): kept for compositor.sh typed. The read's timeout paces the loop.
+	if IFS= read -r -n 1 -t 0.5 key; then
+		printf '%s' "${key:-$'\n'}" >>"$out/typed"
+	fi
 done

@@ -6,6 +6,7 @@
 #
 #   compositor.sh start [--out DIR] [--timeout SECONDS]
 #   compositor.sh stop [--out DIR]
+#   compositor.sh typed [--out DIR]
 #
 # start returns once the compositor is up: its Wayland socket exists, it announces an output
 # (wl_output with a current mode, asked with weston-info) and the client has drawn. It prints
@@ -13,6 +14,8 @@
 # rgb as weston-terminal draws it), output, socket, pid, seconds.
 # Exit status: 0 up; 1 the compositor failed (its log's tail on stderr); 2 usage; 3 something
 # it needs is missing (seatd socket, GPU node, program); 124 not up within the timeout.
+# typed prints what was typed into the terminal on the seat's keyboard since start (keys that
+# went all the way through cage: evdev fd from libseat, libinput, Wayland, the terminal's pty).
 #
 # Env: SEATD_SOCK (default /run/seatd.sock), DESKTOP_UID (default 1000), DESKTOP_COLOR (ANSI
 # background 41, 42, 44, 45 or 46, default from the seat: seat1 blue, seat2 green, others magenta).
@@ -22,7 +25,7 @@ set -u
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 usage() {
-	echo "usage: compositor.sh start|stop [--out DIR] [--timeout SECONDS]" >&2
+	echo "usage: compositor.sh start|stop|typed [--out DIR] [--timeout SECONDS]" >&2
 	exit 2
 }
 [ $# -ge 1 ] || usage
@@ -78,13 +81,17 @@ stop)
 	stop
 	exit 0
 	;;
+typed)
+	cat "$runtime/typed" 2>/dev/null
+	exit 0
+	;;
 start) ;;
 *) usage ;;
 esac
 
 mkdir -p "$out" || { echo "compositor: cannot make $out" >&2; exit 3; }
 stop
-rm -f "$runtime/banner.ready" "$out/status"
+rm -f "$runtime/banner.ready" "$runtime/typed" "$out/status"
 for p in cage weston-terminal weston-info setpriv; do
 	command -v $p >/dev/null || fail 3 "$p is not installed"
 done
