@@ -6,7 +6,9 @@
 # libinput logs, screenshots, results.json) is kept and named; on success it is removed, unless
 # LAB_KEEP=1. qemu is stopped either way.
 #
-# Usage: lab-test.sh [BUILD_DIR]   (default: the repository's build/)
+# Usage: lab-test.sh [--demo] [BUILD_DIR]   (default: the repository's build/)
+#   --demo   keep the run directory and print what each seat saw (lab.py summary): the
+#            demo, README command (1)
 # Environment: SEATD_NS_LAB_CACHE  kernel/initramfs cache and run directories
 #                                  (default /var/tmp/seatd-ns-lab)
 #              LAB_KEEP=1          keep the run directory on success too
@@ -15,6 +17,12 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=$(cd "$here/../.." && pwd)
+demo=0
+if [ "${1:-}" = --demo ]; then
+	demo=1
+	LAB_KEEP=1
+	shift
+fi
 build=${1:-$src/build}
 cache=${SEATD_NS_LAB_CACHE:-/var/tmp/seatd-ns-lab}
 limit=${LAB_TIMEOUT:-540}
@@ -56,6 +64,8 @@ cleanup() {
 	fi
 	if [ "$status" -eq 0 ] && [ "${LAB_KEEP:-0}" != 1 ]; then
 		rm -rf "$run"
+	elif [ "$status" -eq 0 ]; then
+		echo "lab: run directory kept: $run" >&2
 	else
 		for f in console.log out/udevd.log out/seatd-ns.log out/agent.log out/containers.err \
 			qemu.log; do
@@ -65,17 +75,13 @@ cleanup() {
 			fi
 		done
 		for f in "$run"/out/lxc-desk*.log; do
-			if [ -s "$f" ] && grep -qE 'ERROR|seatd-ns-hook' "$f"; then
+			if [ -s "$f" ] && grep -qE 'ERROR|seatd-ns-hook: ' "$f"; then
 				echo "--- out/${f##*/} (errors and the hook)" >&2
-				grep -E 'ERROR|seatd-ns-hook' "$f" | tail -n 10 >&2
+				grep -E 'ERROR|seatd-ns-hook: ' "$f" | tail -n 10 >&2
 			fi
 		done
-		if [ "$status" -eq 0 ]; then
-			echo "lab: run directory kept: $run" >&2
-		else
-			echo "lab: FAILED; guest console, qemu, udevd, seatd-ns, LXC, monitor and libinput logs," \
-				"screenshots and results.json are kept in $run" >&2
-		fi
+		echo "lab: FAILED; guest console, qemu, udevd, seatd-ns, LXC, monitor and libinput logs," \
+			"screenshots and results.json are kept in $run" >&2
 	fi
 	exit "$status"
 }
@@ -99,6 +105,9 @@ wait "$lab_pid"
 status=$?
 set -e
 lab_pid=
+if [ "$demo" = 1 ] && [ -f "$run/results.json" ]; then
+	/usr/bin/python3 "$here/lab.py" summary --run-dir "$run" || true
+fi
 case $status in
 0) echo "lab: PASS (total $(($(date +%s) - start))s)" ;;
 124 | 137) echo "lab: FAIL: the lab did not finish within ${limit}s" >&2 ;;

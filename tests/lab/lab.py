@@ -6,6 +6,7 @@ driver that exercises it over QMP. Standard library only.
     lab.py boot     --build DIR --run-dir DIR   boot and stay up until Ctrl-C (or the guest stops)
     lab.py scenario --run-dir DIR               run the scenario against a lab that `boot` started
     lab.py exec     --run-dir DIR -- COMMAND    run a shell command in a running lab's guest
+    lab.py summary  --run-dir DIR               what each seat saw in a finished run
 
 The run directory gets: console.log (the guest's serial console), qemu.log, out/ (the guest's
 /lab/out: udevd.log, seatd-ns.log, monitor.jsonl, libinput logs, marks), screens/*.png,
@@ -59,6 +60,17 @@ CONTAINERS = {"seat1": "desk1", "seat2": "desk2"}
 SEAT_OF = {c: s for s, c in CONTAINERS.items()}
 # Sound nodes of no card, which every seat with sound gets (shared-sound).
 SHARED_SOUND_NODES = ("/dev/snd/timer", "/dev/snd/seq")
+# guest/desktop/ (scripts run in the containers: a compositor, the sound server), as the
+# guest sees it; how long a compositor (both start at once; 15 to 30 s under TCG) and the
+# sound server (about 30 s) may take to come up, and a change of sound cards to reach the
+# sound server (about 15 s).
+GUEST_DESKTOP = "/lab/src/" + os.path.relpath(os.path.join(LAB_DIR, "guest", "desktop"), SRC_DIR)
+COMPOSITOR_TIMEOUT = 120
+AUDIO_TIMEOUT = 90
+AUDIO_CHANGE_TIMEOUT = 45
+# Where those scripts keep their state in the container (a Wayland or PipeWire socket cannot
+# live on the 9p share behind /lab/out); their logs are copied to /lab/out.
+DESKTOP_LOGS = "/run/desktop/compositor.log /run/desktop/status /run/desktop-audio/*.log"
 LXC_ATTACH = ("lxc-attach -P /var/lib/lxc -n %s --clear-env"
               " --set-var PATH=/usr/sbin:/usr/bin:/sbin:/bin --set-var LANG=C.UTF-8"
               " --set-var LIBSEAT_BACKEND=seatd -- ")
@@ -689,6 +701,8 @@ class Scenario:
             others = [d for d in devs if d.get("seat") != seat and d.get("devnode")
                       and d["devnode"] not in SHARED_SOUND_NODES]
             nodes = self.container_nodes(container)
+            with open(self.lab.path("out", container, "nodes.txt"), "w") as f:
+                f.write("\n".join(sorted(nodes)) + "\n")
             missing = sorted(d["devnode"] for d in mine if d["devnode"] not in nodes)
             foreign = sorted(d["devnode"] for d in others if d["devnode"] in nodes)
             self.check(not missing and not foreign,
@@ -732,6 +746,14 @@ class Scenario:
                        "udevadm info in %s: its %d input and DRM devices with ID_SEAT=%s and "
                        "the host udev's ID_PATH and ID_INPUT_*" % (container, len(infos), seat),
                        "\n".join(problems) or out[-1500:])
+            # ALSA inside: the seat's cards only (seat2's USB audio; none for seat1).
+            rc, out, err = self.cexec(container, "aplay -l")
+            with open(self.lab.path("out", container, "aplay.txt"), "w") as f:
+                f.write(out + err)
+            cards = sorted(set(re.findall(r"(?m)^card \d+: \S+ \[([^]]*)\]", out)))
+            want = ["QEMU USB Audio"] if self.find(mine, kind="sound-control") else []
+            self.check(cards == want, "aplay -l in %s lists %s" % (
+                container, "only the USB audio card" if want else "no sound card"), out + err)
             if foreign_dev:
                 p = props.get(foreign_dev["syspath"], {})
                 self.check(p and not any(k.startswith(("ID_SEAT", "ID_INPUT")) for k in p),
@@ -788,6 +810,106 @@ class Scenario:
         self.lab.agent.check("%s attach seat1 desk1" % self.seat_assign)
         back = wait_for(lambda: {card, kbd} <= self.container_nodes("desk1"), 30)
         self.check(back, "seat-assign attach seat1 desk1: desk1 has its card and keyboard again")
+
+    # -- desktops (guest/desktop/, scripts run in the containers) ----------------------------
+
+    def desktop_script(self, name):
+        """The guest path of guest/desktop/NAME, or None when it is not there (yet)."""
+        if not os.path.exists(os.path.join(LAB_DIR, "guest", "desktop", name)):
+            return None
+        return GUEST_DESKTOP + "/" + name
+
+    def desktops(self):
+        """A Wayland compositor through libseat on each seat's GPU (guest/desktop/compositor.sh,
+        both at once); a screenshot of each display shows its seat's colour and not the other
+        seat's (guest/desktop/screen-check.py); the sound server in desk2 (audio.sh)."""
+        lab = self.lab
+        comp = self.desktop_script("compositor.sh")
+        colours = {}
+        if comp is None:
+            print("  note  no guest/desktop/compositor.sh: no compositors started", flush=True)
+        else:
+            print("== desktops: a compositor through libseat in each container", flush=True)
+            starts = "".join(
+                "%s%s start --timeout %d >/lab/out/%s/compositor.start 2>&1 & "
+                % (LXC_ATTACH % c, comp, COMPOSITOR_TIMEOUT, c) for c in CONTAINERS.values())
+            lab.agent.run(starts + "wait", timeout=COMPOSITOR_TIMEOUT + 30)
+            up_at = time.monotonic()
+            devs = self.devices("desktops")
+            for seat, c in CONTAINERS.items():
+                self.desktop_logs(c)
+                text = read(lab.path("out", c, "compositor.start"))
+                status = dict(l.split("=", 1) for l in text.splitlines() if "=" in l)
+                card = self.find(devs, seat=seat, kind="drm-card")
+                card = card[0]["devnode"] if card else None
+                if self.check(status.get("state") == "up" and status.get("seat") == seat
+                              and status.get("gpu") == card,
+                              "a compositor through libseat is up in %s on %s's GPU %s (%ss)"
+                              % (c, seat, card, status.get("seconds", "?")), text):
+                    colours[seat] = status.get("rgb")
+                    try:
+                        lab.figures["%s_compositor_start_s" % c] = float(status["seconds"])
+                    except (KeyError, ValueError):
+                        pass
+            if len(colours) == len(CONTAINERS) and getattr(lab, "t0", None) is not None:
+                lab.figures["boot_to_desktops_up_s"] = round(up_at - lab.t0, 1)
+        self.screendumps("desktop")
+        check = os.path.join(LAB_DIR, "guest", "desktop", "screen-check.py")
+        if colours and os.path.exists(check):
+            gpus = {"seat1": "gpu1", "seat2": "gpu2"}
+            for seat, rgb in colours.items():
+                gpu = gpus[seat]
+                other = [g for s, g in gpus.items() if s != seat][0]
+                # The banner may reach the display a moment after start returns.
+                for _ in range(5):
+                    r = self.screen_check(gpu, rgb)
+                    if r.returncode == 0:
+                        break
+                    time.sleep(2)
+                    self.screendumps("desktop", quiet=True)
+                self.check(r.returncode == 0, "%s's screenshot shows %s's compositor (rgb %s: %s)"
+                           % (gpu, CONTAINERS[seat], rgb, r.stdout.strip()), r.stderr)
+                r = self.screen_check(other, rgb)
+                self.check(r.returncode == 1, "%s's screenshot does not (%s): %s drew on its "
+                           "own GPU only" % (other, r.stdout.strip(), CONTAINERS[seat]), r.stderr)
+        audio = self.desktop_script("audio.sh")
+        if audio is None:
+            print("  note  no guest/desktop/audio.sh: no sound server started", flush=True)
+            return
+        print("== sound in desk2: a sound server on the seat's USB audio card", flush=True)
+        self.audio_check("start", "the 2.3 card", ["2.3"])
+
+    def screen_check(self, gpu, rgb):
+        png = self.lab.path("screens", "%s-desktop.png" % gpu)
+        return subprocess.run([sys.executable, os.path.join(LAB_DIR, "guest", "desktop",
+                                                            "screen-check.py"), png, rgb],
+                              capture_output=True, text=True, timeout=60)
+
+    def desktop_logs(self, container):
+        self.cexec(container, "cp %s /lab/out/ 2>/dev/null; true" % DESKTOP_LOGS)
+
+    def audio_check(self, how, what, ports):
+        """audio.sh start|wait in desk2: ALSA (aplay -l) and the sound server list exactly
+        the cards at these ports of hub 2."""
+        audio = self.desktop_script("audio.sh")
+        if audio is None:
+            return
+        cmd = "start" if how == "start" else "wait %d" % len(ports)
+        limit = AUDIO_TIMEOUT if how == "start" else AUDIO_CHANGE_TIMEOUT
+        rc, out, err = self.cexec("desk2", "%s %s --timeout %d" % (audio, cmd, limit),
+                                  timeout=limit + 30)
+        self.desktop_logs("desk2")
+        try:
+            lists = json.loads(out.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            lists = {}
+        want = sorted(usb_path(p) for p in ports)
+        alsa = sorted({a.get("id_path") for a in lists.get("alsa", [])})
+        cards = sorted(c.get("bus_path") for c in lists.get("cards", []))
+        self.check(rc == 0 and alsa == want and cards == want,
+                   "audio.sh %s in desk2: aplay -l and %s list exactly %s"
+                   % (cmd, lists.get("server", "the sound server"), what), out + err)
+
 
     # -- libinput ----------------------------------------------------------------------------
 
@@ -950,6 +1072,7 @@ class Scenario:
 
         print("== screendumps of each GPU's display", flush=True)
         self.screendumps("boot")
+        self.desktops()
 
         print("== keys and pointer moves with input-send-event, seen by libinput "
               "(--udev SEAT in each container, the PS/2 keyboard's node on the guest host)",
@@ -1068,6 +1191,7 @@ class Scenario:
             # The newest keyboard on gpu1's console gets its keys.
             self.key_test("gpu1", "d", "KEY_D", "desk1", kbd1b_node,
                           [k for k in everyone if k != "desk1"])
+        self.audio_check("wait", "the 2.3 and the new 2.4 cards", ["2.3", "2.4"])
         self.screendumps("hotplugged")
 
         print("== unplug: device_del of both", flush=True)
@@ -1110,10 +1234,17 @@ class Scenario:
         self.cross_check(devs, db, "after unplug")
         self.key_test("gpu1", "e", "KEY_E", "desk1", node["kbd1"],
                       [k for k in everyone if k != "desk1"])
+        self.audio_check("wait", "the 2.3 card again", ["2.3"])
 
         print("== stop: the containers, then seatd-ns", flush=True)
         for k in list(self.libinput):
             self.libinput_stop(k)
+        for script, c in (("compositor.sh", "desk1"), ("compositor.sh", "desk2"),
+                          ("audio.sh", "desk2")):
+            path = self.desktop_script(script)
+            if path is not None:
+                self.desktop_logs(c)
+                self.cexec(c, "%s stop" % path, timeout=60)
         rc, out, err = lab.agent.run("/lab/src/tests/lab/guest/containers.sh stop %s"
                                      % " ".join(CONTAINERS.values()), timeout=60)
         self.check(rc == 0, "lxc-stop stops both containers", out + err)
@@ -1133,7 +1264,8 @@ class Scenario:
             self.check(status == "0", "seatd-ns exits with status 0 on SIGTERM (status %s)"
                        % (status or "none within 15s"), tail(lab.path("out", "seatd-ns.log")))
 
-    def screendumps(self, tag):
+    def screendumps(self, tag, quiet=False):
+        """screens/GPU-TAG.png of each GPU's display; checked unless quiet (a retake)."""
         os.makedirs(self.lab.path("screens"), exist_ok=True)
         for gpu in GPU_PCI:
             png = self.lab.path("screens", "%s-%s.png" % (gpu, tag))
@@ -1148,6 +1280,8 @@ class Scenario:
                 os.unlink(ppm)
                 how = "ppm converted"
             size = png_size(png) if os.path.exists(png) else None
+            if quiet:
+                continue
             self.check(size is not None and size[0] > 0 and size[1] > 0,
                        "screendump of %s's display: %s (%s, %s)"
                        % (gpu, os.path.relpath(png, self.lab.run_dir),
@@ -1188,6 +1322,10 @@ def print_figures(figures):
         ("boot_to_containers_up_s", "qemu start to both desktop containers up (registered)", "s"),
         ("containers_start_guest_s", "  lxc-start of both containers, in parallel (guest clock)",
          "s"),
+        ("boot_to_desktops_up_s", "qemu start to both compositors up (the scenario starts them)",
+         "s"),
+        ("desk1_compositor_start_s", "  compositor.sh start to up in desk1 (both at once)", "s"),
+        ("desk2_compositor_start_s", "  compositor.sh start to up in desk2", "s"),
     ]
     for tag, what, start in [("hotplug_kbd", "hotplug keyboard (event node)", "device_add"),
                              ("hotplug_audio", "hotplug audio (sound card)", "device_add"),
@@ -1291,6 +1429,68 @@ def cmd_scenario(args):
     return 1 if scenario.failed() else 0
 
 
+def cmd_summary(args):
+    """What each seat saw in a finished run (its run directory), for people: the devices of
+    each seat and the nodes its container had, what libinput in the container added and the
+    keys it received, the desktop, the screenshots, the logs, the result."""
+    run = os.path.abspath(args.run_dir)
+    try:
+        devs = json.loads(read(os.path.join(run, "devices.coldplug.json")) or "[]")
+        results = json.loads(read(os.path.join(run, "results.json")) or "{}")
+    except ValueError as e:
+        print("lab: %s: unreadable results: %s" % (run, e))
+        return 1
+    print("== what each seat saw")
+    for seat in ["seat0"] + sorted(CONTAINERS):
+        container = CONTAINERS.get(seat)
+        print("%s%s" % (seat, " -> container %s" % container if container
+                        else " (the guest's own seat, no container)"))
+        for d in sorted((d for d in devs if d.get("seat") == seat),
+                        key=lambda d: (d.get("kind") or "", d.get("devnode") or "")):
+            print("    %-14s %-20s %s" % (d.get("kind"), d.get("devnode") or "-",
+                                        d.get("id_path") or ""))
+        if container is None:
+            keys = re.findall(r"(KEY_\w+) \(\d+\) pressed",
+                              read(os.path.join(run, "out", "libinput-ps2kbd.log")))
+            print("  keys received by libinput on the PS/2 keyboard (guest host): %s"
+                  % (" ".join(keys) or "none"))
+            continue
+        out = os.path.join(run, "out", container)
+        nodes = read(os.path.join(out, "nodes.txt")).split()
+        print("  nodes in %s: %s" % (container, " ".join(nodes) or "(not recorded)"))
+        li = read(os.path.join(out, "libinput.log"))
+        for event in ("DEVICE_ADDED", "DEVICE_REMOVED"):
+            found = re.findall(r"(?m)^\s*-?(event\d+)\s+%s\s+(.*?)\s{2,}" % event, li)
+            print("  libinput --udev %s in %s, %s: %s" % (
+                seat, container, event, ", ".join("%s (%s)" % f for f in found) or "none"))
+        keys = re.findall(r"(?m)^\s*-?(event\d+)\s+KEYBOARD_KEY\s.*?(KEY_\w+) \(\d+\) pressed", li)
+        print("  keys received in %s: %s" % (
+            container, " ".join("%s from %s" % (k, n) for n, k in keys) or "none"))
+        cards = re.findall(r"(?m)^card \d+: .*", read(os.path.join(out, "aplay.txt")))
+        print("  aplay -l in %s: %s" % (container, "; ".join(cards) or "no sound card"))
+        status = read(os.path.join(out, "status"))
+        if status:
+            st = dict(l.split("=", 1) for l in status.splitlines() if "=" in l)
+            print("  compositor: %s on %s, %s, %s" % (st.get("state"), st.get("gpu"),
+                                                     st.get("output"), st.get("color")))
+    print("== screenshots (QMP screendump of each GPU's display)")
+    screens = os.path.join(run, "screens")
+    for f in sorted(os.listdir(screens)) if os.path.isdir(screens) else []:
+        print("  " + os.path.join(screens, f))
+    print("== logs")
+    print("  %s: console.log (the guest's console), results.json (every assertion and figure)"
+          % run)
+    print("  %s/out: seatd-ns.log, udevd.log, monitor.jsonl, uevents.log, lxc-desk*.log" % run)
+    print("  %s/out/desk1, desk2: each container's libinput.log, udev-monitor.log, "
+          "udevadm-info.txt" % run)
+    asserts = results.get("assertions", [])
+    failed = [a["message"] for a in asserts if not a.get("ok")]
+    print("== %d assertions, %d failed" % (len(asserts), len(failed)))
+    for m in failed:
+        print("  FAILED: " + m)
+    return 0 if results.get("status") == 0 else 1
+
+
 def cmd_exec(args):
     agent = Agent(os.path.join(os.path.abspath(args.run_dir), "cmd.sock"))
     command = " ".join(shell_quote(a) for a in args.command)
@@ -1304,11 +1504,11 @@ def cmd_exec(args):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
-    for name in ("run", "boot", "scenario", "exec"):
+    for name in ("run", "boot", "scenario", "exec", "summary"):
         s = sub.add_parser(name)
-        s.add_argument("--run-dir", required=name in ("scenario", "exec"),
+        s.add_argument("--run-dir", required=name in ("scenario", "exec", "summary"),
                        help="the lab's run directory" + (
-                           "" if name in ("scenario", "exec") else
+                           "" if name in ("scenario", "exec", "summary") else
                            " (default: a new one under the cache directory)"))
         if name in ("run", "boot"):
             s.add_argument("--build", default=os.path.join(SRC_DIR, "build"))
@@ -1323,7 +1523,8 @@ def main():
     if args.run_dir is None:
         os.makedirs(args.cache, exist_ok=True)
         args.run_dir = tempfile.mkdtemp(prefix="run.", dir=args.cache)
-    return {"run": cmd_run, "boot": cmd_boot, "scenario": cmd_scenario, "exec": cmd_exec}[args.cmd](args)
+    return {"run": cmd_run, "boot": cmd_boot, "scenario": cmd_scenario, "exec": cmd_exec,
+            "summary": cmd_summary}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -20,11 +20,19 @@ env_file=${2:-$cache/lab.env}
 # qemu-system-x86: the VM; linux-image-amd64: the guest's kernel and, through the shared /usr,
 # its modules; busybox-static and cpio: the initramfs; udev and libinput-tools: run in the guest
 # from the shared /usr; python3: the scenario driver; kmod: module dependencies; lxc: the
-# guest's desktop containers; libseat1: the libseat client in them.
+# guest's desktop containers; libseat1: the libseat client in them; alsa-utils: aplay -l in
+# them.
 packages=(
 	qemu-system-x86 linux-image-amd64 busybox-static cpio kmod udev libinput-tools
-	python3 coreutils util-linux gzip lxc libseat1
+	python3 coreutils util-linux gzip lxc libseat1 alsa-utils
 )
+# What the scripts run in the containers need (a compositor, a sound server: guest/desktop/,
+# when it is there), one package or more a line, "#" comments.
+if [ -f "$here/guest/desktop/packages" ]; then
+	mapfile -t extra < <(sed 's/#.*//' "$here/guest/desktop/packages" | tr -s ' \t' '\n' |
+		sed '/^$/d')
+	packages+=("${extra[@]}")
+fi
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
