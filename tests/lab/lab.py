@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""The seat lab: a qemu guest with real multiseat hardware running seatd-ns, and the scenario
-driver that exercises it over QMP. Standard library only.
+"""The seat lab: a qemu guest with real multiseat hardware running seatd-ns with two seats and
+an LXC desktop container per seat, and the scenario driver that exercises it over QMP and
+checks what the containers' own consumers see. Standard library only.
 
     lab.py run      --build DIR --run-dir DIR   boot, run the scenario, stop; exit 0 if all held
     lab.py boot     --build DIR --run-dir DIR   boot and stay up until Ctrl-C (or the guest stops)
@@ -9,7 +10,8 @@ driver that exercises it over QMP. Standard library only.
     lab.py summary  --run-dir DIR               what each seat saw in a finished run
 
 The run directory gets: console.log (the guest's serial console), qemu.log, out/ (the guest's
-/lab/out: udevd.log, seatd-ns.log, monitor.jsonl, libinput logs, marks), screens/*.png,
+/lab/out: udevd.log, seatd-ns.log, monitor.jsonl, LXC logs, marks; out/desk1 and out/desk2,
+each container's /lab/out: libinput, udev monitor, desktop logs), screens/*.png,
 results.json. The guest is reached through three unix sockets there: qmp.sock (QMP),
 cmd.sock (the command agent, tests/lab/guest/agent.sh) and events.sock (the stream of
 `seat-assign --json monitor`).
@@ -550,7 +552,8 @@ class Scenario:
     def __init__(self, lab):
         self.lab = lab
         self.results = []  # (ok, message)
-        self.libinput = {}  # name -> (pid, log file on the host, event node)
+        self.libinput = {}  # name -> {container or pid, log (on the host), what}
+        self.desktops_up = set()  # containers whose compositor came up
         self.notes = set()
         self.seat_assign = "/lab/build/seatd-ns/seat-assign"
 
@@ -847,6 +850,7 @@ class Scenario:
                               "a compositor through libseat is up in %s on %s's GPU %s (%ss)"
                               % (c, seat, card, status.get("seconds", "?")), text):
                     colours[seat] = status.get("rgb")
+                    self.desktops_up.add(c)
                     try:
                         lab.figures["%s_compositor_start_s" % c] = float(status["seconds"])
                     except (KeyError, ValueError):
@@ -878,6 +882,23 @@ class Scenario:
             return
         print("== sound in desk2: a sound server on the seat's USB audio card", flush=True)
         self.audio_check("start", "the 2.3 card", ["2.3"])
+
+    def typed_check(self, want):
+        """What the keys typed so far made in each compositor's terminal (compositor.sh typed):
+        its own seat's keys, those of a hotplugged keyboard included, and nobody else's."""
+        comp = self.desktop_script("compositor.sh")
+        for c, keys in want.items():
+            if comp is None or c not in self.desktops_up:
+                continue
+            out = ""
+            for _ in range(5):
+                rc, out, err = self.cexec(c, "%s typed" % comp)
+                if out.strip() == keys:
+                    break
+                time.sleep(2)
+            self.check(out.strip() == keys, "the keys typed on %s (%s) reached the terminal of "
+                       "%s's compositor, and no other key" % (SEAT_OF[c], keys, c),
+                       "typed: %r %s" % (out, err))
 
     def screen_check(self, gpu, rgb):
         png = self.lab.path("screens", "%s-desktop.png" % gpu)
@@ -1234,6 +1255,9 @@ class Scenario:
         self.cross_check(devs, db, "after unplug")
         self.key_test("gpu1", "e", "KEY_E", "desk1", node["kbd1"],
                       [k for k in everyone if k != "desk1"])
+        # a on seat1's keyboard, d on the hotplugged one, e on the first again; b on seat2's;
+        # c on the PS/2 keyboard, nobody's.
+        self.typed_check({"desk1": "ade", "desk2": "b"})
         self.audio_check("wait", "the 2.3 card again", ["2.3"])
 
         print("== stop: the containers, then seatd-ns", flush=True)
