@@ -896,6 +896,8 @@ class Scenario:
                 if out.strip() == keys:
                     break
                 time.sleep(2)
+            with open(self.lab.path("out", c, "typed.txt"), "w") as f:
+                f.write(out)
             self.check(out.strip() == keys, "the keys typed on %s (%s) reached the terminal of "
                        "%s's compositor, and no other key" % (SEAT_OF[c], keys, c),
                        "typed: %r %s" % (out, err))
@@ -1469,6 +1471,7 @@ def cmd_summary(args):
         container = CONTAINERS.get(seat)
         print("%s%s" % (seat, " -> container %s" % container if container
                         else " (the guest's own seat, no container)"))
+        print("  its devices at boot (seat-assign devices):")
         for d in sorted((d for d in devs if d.get("seat") == seat),
                         key=lambda d: (d.get("kind") or "", d.get("devnode") or "")):
             print("    %-14s %-20s %s" % (d.get("kind"), d.get("devnode") or "-",
@@ -1497,6 +1500,8 @@ def cmd_summary(args):
             st = dict(l.split("=", 1) for l in status.splitlines() if "=" in l)
             print("  compositor: %s on %s, %s, %s" % (st.get("state"), st.get("gpu"),
                                                      st.get("output"), st.get("color")))
+            typed = read(os.path.join(out, "typed.txt"))
+            print("  typed into its terminal: %s" % (" ".join(typed.split()) or "nothing"))
     print("== screenshots (QMP screendump of each GPU's display)")
     screens = os.path.join(run, "screens")
     for f in sorted(os.listdir(screens)) if os.path.isdir(screens) else []:
