@@ -54,9 +54,15 @@ create() {
 }
 
 start() {
-	local name=$1
-	lxc-start -P "$lxcpath" -n "$name" -d -l DEBUG -o "/lab/out/lxc-$name.log" </dev/null ||
-		die "lxc-start $name failed: $(grep -E 'ERROR|seatd-ns-hook' "/lab/out/lxc-$name.log" | tail -n 5)"
+	local name=$1 log why
+	log=/lab/out/lxc-$name.log
+	if ! lxc-start -P "$lxcpath" -n "$name" -d -l DEBUG -o "$log" </dev/null \
+		2>"/lab/out/lxc-start-$name.err"; then
+		# In one line: what the start-host hook said, else LXC's first error.
+		why=$(sed -n 's/.*start-host produced output: //p' "$log" | head -n 1)
+		[ -n "$why" ] || why=$(grep -m 1 ERROR "$log" | sed 's/.* - //')
+		die "lxc-start $name failed: ${why:-no error in lxc-$name.log}"
+	fi
 	for _ in $(seq 1 100); do
 		lxc-attach -P "$lxcpath" -n "$name" -- /bin/true 2>/dev/null && return 0
 		sleep 0.2
