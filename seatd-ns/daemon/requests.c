@@ -352,7 +352,9 @@ struct container_list {
 static void container_list_get(struct seatd_ns *daemon, const char *seat,
 	struct container_list *list) {
 	const char *const *names = seats_containers(&daemon->seats, seat, &list->n, &list->active);
-	memcpy(list->names, names, list->n * sizeof(*names));
+	if (list->n > 0) { /* names is NULL for a seat without containers */
+		memcpy(list->names, names, list->n * sizeof(*names));
+	}
 }
 
 /* Its index, or n when it is not on the list. */
