@@ -1,6 +1,6 @@
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <linux/mount.h>
 #include <linux/openat2.h>
 #include <sched.h>
@@ -140,9 +140,10 @@ static int do_mknod(void *data) {
 	return mknodat(a->dir_fd, a->name, S_IFCHR | 0660, a->devnum);
 }
 
+/* nodes/NAME/DEVNAME: the node as the container has it, at the same place below its /dev. */
 static void host_node_path(const struct nodes *nodes, const char *container,
 	const struct device *dev, char *out, size_t size) {
-	snprintf(out, size, "%s/%s/c%u:%u", nodes->dir, container, dev->major, dev->minor);
+	snprintf(out, size, "%s/%s/%s", nodes->dir, container, dev->devname);
 }
 
 void nodes_host_path(const struct nodes *nodes, const struct container *c,
@@ -182,13 +183,14 @@ static int in_mount_ns(const struct container *c, int (*fn)(void *data), void *d
 struct mount_args {
 	int tree_fd;
 	int dir_fd;
-	const char *name;
+	const char *name; /* NULL: onto dir_fd itself */
 };
 
 static int do_move_mount(void *data) {
 	struct mount_args *a = data;
-	return syscall(SYS_move_mount, a->tree_fd, "", a->dir_fd, a->name,
-		       MOVE_MOUNT_F_EMPTY_PATH) == -1 ? errno : 0;
+	unsigned flags = MOVE_MOUNT_F_EMPTY_PATH | (a->name == NULL ? MOVE_MOUNT_T_EMPTY_PATH : 0);
+	return syscall(SYS_move_mount, a->tree_fd, "", a->dir_fd, a->name ? a->name : "",
+		       flags) == -1 ? errno : 0;
 }
 
 static int do_umount(void *data) {
@@ -230,18 +232,83 @@ static int bind_file(const struct container *c, const char *host_path, int dir_f
 	return r;
 }
 
+/*
+ * Binds the host directory of a container's nodes (nodes/NAME/input, say) onto its
+ * dev/input, once: nodes made there later appear in the container without a mount of
+ * their own, and readdir sees them as the device nodes they are (PipeWire counts the PCMs
+ * in /dev/snd by their d_type, which a node bound onto a file does not have).
+ */
+static int bind_dir(const struct container *c, const char *host_dir, const char *dir_path) {
+	struct stat host, st;
+	if (stat(host_dir, &host) == -1) {
+		return -1;
+	}
+	int target_fd = container_fs_open_dir(c, dir_path, true, 0755);
+	if (target_fd == -1) {
+		return -1;
+	}
+	if (fstat(target_fd, &st) == 0 && st.st_dev == host.st_dev && st.st_ino == host.st_ino) {
+		close(target_fd);
+		return 0;
+	}
+	/* A bind of an earlier registration (its directory since removed) stays underneath. */
+	int tree_fd = (int)syscall(SYS_open_tree, AT_FDCWD, host_dir,
+		OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	int r = -1;
+	if (tree_fd != -1) {
+		r = move_mount_in(c, tree_fd, target_fd, NULL);
+	}
+	int saved = errno;
+	if (tree_fd != -1) {
+		close(tree_fd);
+	}
+	close(target_fd);
+	errno = saved;
+	return r;
+}
+
+/* Makes path (below the daemon's own tmpfs) and its missing parents, mode 0755. */
+static int make_host_dirs(char *path) {
+	for (char *p = strchr(path + 1, '/'); ; p = strchr(p + 1, '/')) {
+		if (p != NULL) {
+			*p = '\0';
+		}
+		int r = mkdir(path, 0755);
+		if (r == 0) {
+			r = chmod(path, 0755); /* whatever the umask: the container's users list it */
+		}
+		if (p != NULL) {
+			*p = '/';
+		}
+		if (r == -1 && errno != EEXIST) {
+			return -1;
+		}
+		if (p == NULL) {
+			return 0;
+		}
+	}
+}
+
+/*
+ * An unprivileged container's node: made in the daemon's tmpfs, which a container's own
+ * /dev cannot be, and reached from the container through a bind of its directory (or, for
+ * a node directly in /dev, of the node itself onto an empty file).
+ */
 static int bind_node(struct nodes *nodes, const struct container *c, const struct device *dev,
-	int dir_fd, const char *name, uid_t uid, gid_t gid) {
-	char path[4096], dir[4096];
+	int dir_fd, const char *dir_path, const char *name, uid_t uid, gid_t gid) {
+	char path[4096], host_dir[4096];
 	host_node_path(nodes, c->name, dev, path, sizeof(path));
-	snprintf(dir, sizeof(dir), "%s/%s", nodes->dir, c->name);
-	if ((mkdir(dir, 0711) == -1 && errno != EEXIST)) {
+	snprintf(host_dir, sizeof(host_dir), "%.*s", (int)(strrchr(path, '/') - path), path);
+	if (make_host_dirs(host_dir) == -1) {
 		return -1;
 	}
 	unlink(path);
 	if (mknod(path, S_IFCHR | 0660, makedev(dev->major, dev->minor)) == -1 ||
 		chown(path, uid, gid) == -1 || chmod(path, 0660) == -1) {
 		return -1;
+	}
+	if (strcmp(dir_path, "dev") != 0) {
+		return bind_dir(c, host_dir, dir_path);
 	}
 	return bind_file(c, path, dir_fd, name);
 }
@@ -280,7 +347,7 @@ int nodes_create(struct nodes *nodes, const struct container *c, const struct de
 			r = fchownat(dir_fd, name, uid, gid, AT_SYMLINK_NOFOLLOW);
 		}
 	} else {
-		r = bind_node(nodes, c, dev, dir_fd, name, uid, gid);
+		r = bind_node(nodes, c, dev, dir_fd, dir_path, name, uid, gid);
 	}
 	int saved = errno;
 	close(dir_fd);
@@ -294,8 +361,9 @@ int nodes_remove(struct nodes *nodes, const struct container *c, const struct de
 	if (split_devname(dev, dir_path, sizeof(dir_path), &name) == -1) {
 		return -1;
 	}
-	int dir_fd = container_fs_open_dir(c, dir_path, false, 0);
 	int r = 0;
+	bool bound_dir = c->own_userns && strcmp(dir_path, "dev") != 0;
+	int dir_fd = bound_dir ? -1 : container_fs_open_dir(c, dir_path, false, 0);
 	if (dir_fd != -1) {
 		if (c->own_userns) {
 			r = umount_in(c, dir_fd, name);
@@ -305,24 +373,22 @@ int nodes_remove(struct nodes *nodes, const struct container *c, const struct de
 	}
 	if (c->own_userns) {
 		host_node_path(nodes, c->name, dev, path, sizeof(path));
-		unlink(path);
+		if (unlink(path) == -1 && errno != ENOENT) {
+			r = -1;
+		}
 	}
 	return r == 0 ? 0 : -1;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+	(void)st;
+	(void)ftw;
+	(type == FTW_DP ? rmdir : unlink)(path);
+	return 0;
 }
 
 void nodes_forget(struct nodes *nodes, const char *container) {
 	char dir[4096];
 	snprintf(dir, sizeof(dir), "%s/%s", nodes->dir, container);
-	DIR *d = opendir(dir);
-	if (d == NULL) {
-		return;
-	}
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] != '.') {
-			unlinkat(dirfd(d), e->d_name, 0);
-		}
-	}
-	closedir(d);
-	rmdir(dir);
+	nftw(dir, remove_entry, 4, FTW_DEPTH | FTW_PHYS);
 }

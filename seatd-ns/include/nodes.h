@@ -8,10 +8,13 @@
  * Device nodes in containers (DESIGN decision 5). A container that shares the host's user
  * namespace gets a mknod in its /dev. An unprivileged container's /dev is a tmpfs of its own
  * user namespace, where nodes do not open: the node is made in a host directory that allows
- * devices (a tmpfs the daemon mounts at RUN_DIR/nodes), owned by the container's mapped ids,
- * and bind-mounted onto an empty file in the container's /dev with the new mount API, from a
- * child that joined the container's mount namespace. Paths inside the container are
- * resolved with container_fs, never following a link the container planted.
+ * devices (a tmpfs the daemon mounts at RUN_DIR/nodes), at nodes/NAME/DEVNAME, owned by the
+ * container's mapped ids. The directory of such nodes (nodes/NAME/input, dri, snd) is
+ * bind-mounted onto the container's /dev/input (dri, snd) once, with the new mount API from
+ * a child that joined the container's mount namespace; later nodes there need no mount.
+ * A node directly in /dev (hidrawN) is bind-mounted onto an empty file. The container can
+ * read those directories but not write them. Paths inside the container are resolved with
+ * container_fs, never following a link the container planted.
  */
 
 struct nodes {
@@ -33,7 +36,7 @@ int nodes_remove(struct nodes *nodes, const struct container *c, const struct de
 
 /*
  * A host path of dev's node as this container has it: the node the daemon made for an
- * unprivileged container (nodes/NAME/cMAJ:MIN), else the host's /dev node.
+ * unprivileged container (nodes/NAME/DEVNAME), else the host's /dev node.
  */
 void nodes_host_path(const struct nodes *nodes, const struct container *c,
 	const struct device *dev, char *out, size_t size);

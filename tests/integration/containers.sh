@@ -135,6 +135,15 @@ grep -qx "seat seat2 enabled" <<<"$(inside desk2 "LIBSEAT_BACKEND=seatd $LIBSEAT
 # The shared sound nodes go to a desktop with a sound card, and only to it.
 [ "$(node desk2 snd/timer)" = "116:33 200000:$(gid audio)" ] || fail "desk2 has no timer: $(node desk2 snd/timer)"
 [ -z "$(node desk1 snd/timer)" ] || fail "desk1 has a timer but no sound card"
+# Listed as device nodes too, not as the files a node is bound onto (PipeWire counts a
+# card's PCMs by the type readdir gives in /dev/snd; is_file() trusts that type).
+not_nodes() {
+	python3 -c 'import os, sys
+print(" ".join(sorted(e.name for e in os.scandir(sys.argv[1]) if e.is_file())))' \
+		"/proc/$(eval echo "\$${1}_pid")/root/dev/$2" || echo "(unreadable)"
+}
+[ -z "$(not_nodes desk2 snd)" ] || fail "desk2's /dev/snd lists non-nodes: $(not_nodes desk2 snd)"
+[ -z "$(not_nodes desk1 input)" ] || fail "desk1's /dev/input lists non-nodes: $(not_nodes desk1 input)"
 [ -z "$(node desk2 input/event1)" ] || fail "desk2 has desk1's keyboard"
 db desk1 c13:65 | grep -qx "E:ID_SEAT=seat1" || fail "desk1's db entry for event1: $(db desk1 c13:65)"
 db desk1 c13:65 | grep -qx "Q:seat1" || fail "desk1's db entry lacks the seat tag"
