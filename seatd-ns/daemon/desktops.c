@@ -76,9 +76,11 @@ static bool has_node(const struct device *dev) {
  * everything in place. Returns 0, or -1 when the device could not be given safely (nothing
  * is then announced).
  */
-static int deliver(struct desktops *desktops, struct desktop *d, const struct device *dev) {
+static int deliver(struct desktops *desktops, struct desktop *d, const struct device *dev,
+	const char *action) {
 	struct device_view view;
-	if (has_node(dev) && nodes_create(&desktops->nodes, &d->container, dev) == -1) {
+	bool make_node = has_node(dev) && strcmp(action, "add") == 0;
+	if (make_node && nodes_create(&desktops->nodes, &d->container, dev) == -1) {
 		log_errorf("%s: cannot make the node of %s: %s; not given", d->container.name,
 			dev->devpath, strerror(errno));
 		return -1;
@@ -88,10 +90,12 @@ static int deliver(struct desktops *desktops, struct desktop *d, const struct de
 			-1) {
 		log_errorf("%s: cannot allow %s in its cgroup: %s; not given", d->container.name,
 			dev->devpath, strerror(errno));
-		nodes_remove(&desktops->nodes, &d->container, dev);
+		if (make_node) {
+			nodes_remove(&desktops->nodes, &d->container, dev);
+		}
 		return -1;
 	}
-	if (device_view_build(&view, dev, "add", ++d->forwarder.seqnum) == -1 ||
+	if (device_view_build(&view, dev, action, ++d->forwarder.seqnum) == -1 ||
 		forward_db_write(&d->forwarder, &d->container, &view) == -1) {
 		log_errorf("%s: cannot write the udev database entry of %s: %s",
 			d->container.name, dev->devpath, strerror(errno));
@@ -155,10 +159,77 @@ static void sync_shared(struct desktops *desktops, struct desktop *d) {
 			continue;
 		}
 		struct device *copy = device_clone(dev);
-		if (copy != NULL && deliver(desktops, d, dev) == 0) {
+		if (copy != NULL && deliver(desktops, d, dev, "add") == 0) {
 			d->shared[d->n_shared++] = copy;
 		} else {
 			device_free(copy);
+		}
+	}
+}
+
+static bool is_gpu(const struct device *dev) {
+	return dev->kind == DEVICE_KIND_DRM_CARD || dev->kind == DEVICE_KIND_DRM_RENDER;
+}
+
+/* Whether d keeps dev on standby: a GPU node of a seat d is attached to and does not have. */
+static bool wants_standby(struct desktops *desktops, struct desktop *d, const struct device *dev) {
+	return is_gpu(dev) && has_node(dev) &&
+	       seats_has_container(&desktops->daemon->seats, dev->seat, d->container.name) &&
+	       owner_of(desktops, dev) != d;
+}
+
+static ssize_t find_standby(const struct desktop *d, const char *devpath) {
+	for (size_t i = 0; i < d->n_standby; i++) {
+		if (strcmp(d->standby[i]->devpath, devpath) == 0) {
+			return (ssize_t)i;
+		}
+	}
+	return -1;
+}
+
+static void drop_standby(struct desktop *d, size_t i) {
+	device_free(d->standby[i]);
+	d->standby[i] = d->standby[--d->n_standby];
+}
+
+/* Node, database entry and event, but no access: the cgroup keeps denying it. */
+static void put_on_standby(struct desktops *desktops, struct desktop *d, const struct device *dev) {
+	struct device *copy = device_clone(dev);
+	struct device_view view;
+	if (copy == NULL || d->n_standby == DESKTOP_MAX_STANDBY ||
+		nodes_create(&desktops->nodes, &d->container, dev) == -1) {
+		log_warnf("%s: cannot keep %s on standby: %s", d->container.name, dev->devpath,
+			copy == NULL ? strerror(ENOMEM) : d->n_standby == DESKTOP_MAX_STANDBY ?
+			"too many GPU nodes" : strerror(errno));
+		device_free(copy);
+		return;
+	}
+	if (device_view_build(&view, dev, "add", ++d->forwarder.seqnum) == 0 &&
+		forward_db_write(&d->forwarder, &d->container, &view) == 0) {
+		announce(d, dev, &view);
+	}
+	d->standby[d->n_standby++] = copy;
+	log_debugf("%s: keeps %s on standby", d->container.name, dev->devpath);
+}
+
+/* Brings d's standby GPU nodes in line with the seats and the table. */
+static void sync_standby(struct desktops *desktops, struct desktop *d) {
+	struct devtable *table = &desktops->daemon->devices;
+	for (size_t i = 0; i < d->n_standby;) {
+		const struct device *now = devtable_find(table, d->standby[i]->devpath);
+		if (now == NULL || !wants_standby(desktops, d, now)) {
+			/* One that d now has was taken off standby by give. */
+			withdraw(desktops, d, d->standby[i]);
+			drop_standby(d, i);
+		} else {
+			i++;
+		}
+	}
+	struct hashmap *devices = &table->devices;
+	for (struct hashmap_entry *e = hashmap_first(devices); e; e = hashmap_next(devices, e)) {
+		const struct device *dev = hashmap_container_of(e, struct device, entry);
+		if (wants_standby(desktops, d, dev) && find_standby(d, dev->devpath) == -1) {
+			put_on_standby(desktops, d, dev);
 		}
 	}
 }
@@ -170,7 +241,12 @@ static void give(struct desktops *desktops, struct desktop *d, const struct devi
 		return;
 	}
 	g->desktop = d;
-	if (deliver(desktops, d, dev) == -1 ||
+	/* Off standby: it has the node already, and its compositor the GPU open. */
+	ssize_t standby = find_standby(d, dev->devpath);
+	if (standby != -1) {
+		drop_standby(d, (size_t)standby);
+	}
+	if (deliver(desktops, d, dev, standby != -1 ? "change" : "add") == -1 ||
 		hashmap_put(&desktops->grants, &g->entry, g->device->devpath) == -1) {
 		device_free(g->device);
 		free(g);
@@ -183,9 +259,25 @@ static void give(struct desktops *desktops, struct desktop *d, const struct devi
 	}
 }
 
-static void take_back(struct desktops *desktops, struct grant *g, bool container_alive) {
+/*
+ * Takes a device back from its desktop; now is the device as the table has it, NULL when it
+ * is gone. A GPU node of a seat the desktop stays attached to goes on standby: the access
+ * goes, the node and the compositor's fds (and the endpoint's, for DRM master) stay.
+ */
+static void take_back(struct desktops *desktops, struct grant *g, bool container_alive,
+	const struct device *now) {
 	struct desktop *d = g->desktop;
-	if (container_alive) {
+	if (container_alive && now != NULL && d->n_standby < DESKTOP_MAX_STANDBY &&
+		wants_standby(desktops, d, now)) {
+		if (d->cgroup != NULL && cgroup_devices_deny(d->cgroup, 'c', now->major, now->minor,
+						CGROUP_DEVICES_RW | CGROUP_DEVICES_MKNOD) == -1) {
+			log_warnf("%s: cannot deny %s in its cgroup: %s", d->container.name,
+				now->devpath, strerror(errno));
+		}
+		d->standby[d->n_standby++] = g->device;
+		g->device = NULL;
+		log_debugf("%s: %s on standby", d->container.name, now->devpath);
+	} else if (container_alive) {
 		withdraw(desktops, d, g->device);
 	}
 	hashmap_remove(&desktops->grants, &g->entry);
@@ -209,14 +301,20 @@ void desktops_device_changed(struct desktops *desktops, enum device_change chang
 	struct grant *g = find_grant(desktops, dev->devpath);
 	struct desktop *owner = change == DEVICE_REMOVED ? NULL : owner_of(desktops, dev);
 	if (g != NULL && g->desktop != owner) {
-		take_back(desktops, g, true);
+		take_back(desktops, g, true, change == DEVICE_REMOVED ? NULL : dev);
 		g = NULL;
 	}
-	if (owner == NULL) {
-		return;
+	if (g == NULL && owner != NULL) {
+		give(desktops, owner, dev);
+	}
+	if (is_gpu(dev)) {
+		/* GPU events are rare (a card or a connector): worth a look at every desktop. */
+		for (struct hashmap_entry *e = hashmap_first(&desktops->by_name); e;
+			e = hashmap_next(&desktops->by_name, e)) {
+			sync_standby(desktops, hashmap_container_of(e, struct desktop, entry));
+		}
 	}
 	if (g == NULL) {
-		give(desktops, owner, dev);
 		return;
 	}
 	/* Still the owner's: keep the record current and pass the change on. */
@@ -445,7 +543,7 @@ void desktops_sync(struct desktops *desktops) {
 		struct grant *g = hashmap_container_of(e, struct grant, entry);
 		struct device *dev = devtable_find(table, g->device->devpath);
 		if (dev == NULL || owner_of(desktops, dev) != g->desktop) {
-			take_back(desktops, g, true);
+			take_back(desktops, g, true, dev);
 		}
 		e = next;
 	}
@@ -472,6 +570,7 @@ void desktops_sync(struct desktops *desktops) {
 	free(list);
 	for (e = hashmap_first(&desktops->by_name); e; e = hashmap_next(&desktops->by_name, e)) {
 		sync_shared(desktops, hashmap_container_of(e, struct desktop, entry));
+		sync_standby(desktops, hashmap_container_of(e, struct desktop, entry));
 		sync_endpoint(desktops, hashmap_container_of(e, struct desktop, entry));
 		sync_endpoint_active(desktops, hashmap_container_of(e, struct desktop, entry));
 	}
@@ -486,7 +585,7 @@ static void desktop_destroy(struct desktops *desktops, struct desktop *d, bool a
 		struct hashmap_entry *next = hashmap_next(&desktops->grants, e);
 		struct grant *g = hashmap_container_of(e, struct grant, entry);
 		if (g->desktop == d) {
-			take_back(desktops, g, alive);
+			take_back(desktops, g, alive, NULL);
 		}
 		e = next;
 	}
@@ -495,6 +594,12 @@ static void desktop_destroy(struct desktops *desktops, struct desktop *d, bool a
 			withdraw(desktops, d, d->shared[i]);
 		}
 		device_free(d->shared[i]);
+	}
+	for (size_t i = 0; i < d->n_standby; i++) {
+		if (alive) {
+			withdraw(desktops, d, d->standby[i]);
+		}
+		device_free(d->standby[i]);
 	}
 	close_endpoint(d);
 	poller_remove(&desktops->daemon->poller, &d->exit_source);

@@ -17,12 +17,16 @@
  * udev database entry, event; a device leaves in the reverse order. Only the owner of a
  * device is touched for its events, so the cost of an event does not grow with the number
  * of containers. Every container attached to a seat has a libseat endpoint for it, active
- * only in the active container; switches hand a seat from one to another.
+ * only in the active container; switches hand a seat from one to another. The others keep
+ * the seat's GPU nodes and their udev entries on standby, without access, so that their
+ * compositors wait for their turn instead of seeing their GPU unplugged (as a session on
+ * another VT does under logind).
  */
 
 struct seatd_ns;
 
 #define DESKTOP_MAX_SHARED 4
+#define DESKTOP_MAX_STANDBY 8
 
 struct desktop {
 	struct hashmap_entry entry; /* by container name */
@@ -39,6 +43,8 @@ struct desktop {
 	unsigned n_sound_cards;     /* given cards whose seat shares the sound nodes */
 	struct device *shared[DESKTOP_MAX_SHARED]; /* the shared sound nodes it was given */
 	size_t n_shared;
+	struct device *standby[DESKTOP_MAX_STANDBY]; /* GPU nodes of a seat another container has */
+	size_t n_standby;
 	struct desktops *desktops;
 };
 

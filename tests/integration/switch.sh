@@ -47,6 +47,7 @@ desk() {
 	eval "${name}_pid=$(cat "$work/$name.pid")"
 }
 pid_of() { eval echo "\$${1}_pid"; }
+root_of() { echo "/proc/$(pid_of "$1")/root"; }
 # events NAME: its client's enable and disable lines, one word each, in order.
 events() { grep -Ex 'enable|disable|disable ignored' "$work/$1.out" | tr ' ' _ | tr '\n' ' '; }
 n_events() { grep -cEx "$2" "$work/$1.out" || true; }
@@ -61,7 +62,8 @@ try() {
 }
 # can_use NAME / cannot_use NAME: the seat's keyboard and GPU pass the device check (ENXIO:
 # no hardware behind the recorded numbers) both through libseat and by open(2), or libseat
-# refuses (EPERM: not the active session) and the nodes are not there (ENOENT). libseat 0.9
+# refuses (EPERM: not the active session), the keyboard's node is not there (ENOENT) and
+# the GPU's, kept on standby so that a waiting compositor keeps its GPU, is denied (EPERM). libseat 0.9
 # loses the error code of a refusal (EAGAIN from its read of pending events after the reply).
 usable="No such device or address" refusal="Operation not permitted"
 if [ "$protocol" != legacy ]; then
@@ -83,9 +85,15 @@ cannot_use() {
 	for dev in /dev/input/event1 /dev/dri/card0; do
 		grep -Eq " $dev libseat error ($refusal)$" <<<"$out" ||
 			fail "$1 (inactive) was not refused $dev by libseat: $out"
-		grep -q " $dev open error No such file or directory$" <<<"$out" ||
+		local direct="No such file or directory"
+		[ "$dev" = /dev/dri/card0 ] && direct="Operation not permitted"
+		grep -q " $dev open error $direct$" <<<"$out" ||
 			fail "$1 (inactive) can reach $dev directly: $out"
 	done
+	# The GPU on standby: its node and udev entry, as when the container had the seat.
+	[ -c "$(root_of "$1")/dev/dri/card0" ] || fail "$1 (inactive) lost its GPU's node"
+	[ -f "$(root_of "$1")/run/udev/data/c226:0" ] || fail "$1 (inactive) lost its GPU's udev entry"
+	[ ! -e "$(root_of "$1")/dev/input/event1" ] || fail "$1 (inactive) kept the keyboard's node"
 }
 active_is() {
 	sa d --json seats | jq -e --arg c "$1" '.[] | select(.name == "seat1") | .container == $c' \
