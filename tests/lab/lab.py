@@ -1289,6 +1289,10 @@ class Scenario:
             status = read(lab.path("out", "seatd-ns.exit")).strip()
             self.check(status == "0", "seatd-ns exits with status 0 on SIGTERM (status %s)"
                        % (status or "none within 15s"), tail(lab.path("out", "seatd-ns.log")))
+        # A sanitizer build reports and goes on (UBSan) or reports at exit (LeakSanitizer).
+        reports = [l for l in read(lab.path("out", "seatd-ns.log")).splitlines()
+                   if re.search(r"runtime error:|ERROR: \w*Sanitizer", l)]
+        self.check(not reports, "seatd-ns.log has no sanitizer report", "\n".join(reports[:10]))
 
     def screendumps(self, tag, quiet=False):
         """screens/GPU-TAG.png of each GPU's display; checked unless quiet (a retake)."""
