@@ -3,28 +3,37 @@
 seat at /run/seatd.sock as a compositor does, opens each DEVICE given and keeps the fds, and
 reports on stdout, one line each, what the kernel says about those fds:
 
-    seat NAME enabled
+    seat NAME enabled|not-enabled
     open PATH ok|error MESSAGE
     state STEP PATH evdev=ok|ENODEV|... drm-master=yes|no
     disabled | enabled | dispatch-error MESSAGE
+    key PATH CODE                 (--keys: a key pressed, read from an evdev fd)
+    read PATH ENODEV|...          (--keys: reading an evdev fd failed; it is read no more)
 
 "state" lines are written after the opens (STEP "open"), after every disable and enable of
-the seat, and when the seatd connection fails. An evdev fd that answers EVIOCGVERSION with
-ENODEV has been revoked (EVIOCREVOKE); a DRM fd is master when DRM_IOCTL_AUTH_MAGIC passes
-the master check (EINVAL for an unknown magic) instead of failing it (EACCES). Runs until
-killed, or SECONDS (--for) have passed.
+the seat, when the seatd connection fails, and after a failed read (STEP "read"). An evdev
+fd that answers EVIOCGVERSION with ENODEV has been revoked (EVIOCREVOKE); a DRM fd is master
+when DRM_IOCTL_AUTH_MAGIC passes the master check (EINVAL for an unknown magic) instead of
+failing it (EACCES). Without --wait the devices are opened once the seat is enabled or after
+10 s; with --wait (a container attached to a seat another one has) it says "not-enabled"
+after 2 s and opens them only when the seat is enabled. Runs until killed, or SECONDS (--for)
+have passed.
 
-    libseat-hold.py [--for SECONDS] DEVICE...
+    libseat-hold.py [--for SECONDS] [--wait] [--keys] DEVICE...
 """
 import ctypes
 import errno
 import fcntl
 import os
+import select
+import struct
 import sys
 import time
 
 EVIOCGVERSION = 0x80044501  # _IOR('E', 0x01, int)
 DRM_IOCTL_AUTH_MAGIC = 0x40046411  # _IOW('d', 0x11, struct drm_auth)
+INPUT_EVENT = struct.Struct("@llHHi")  # struct input_event: timeval, type, code, value
+EV_KEY = 1
 
 CB = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
 
@@ -57,12 +66,44 @@ def state(step, fds):
         say("state %s %s %s" % (step, path, what))
 
 
+def read_keys(reading):
+    """Says which keys were pressed on the evdev fds in `reading` (path -> fd); drops an fd
+    whose read fails (a revoked one: ENODEV) from it."""
+    if not reading:
+        return
+    ready, _, _ = select.select(list(reading.values()), [], [], 0)
+    for path, fd in list(reading.items()):
+        if fd not in ready:
+            continue
+        try:
+            data = os.read(fd, INPUT_EVENT.size * 64)
+        except BlockingIOError:
+            continue
+        except OSError as e:
+            say("read %s %s" % (path, errno.errorcode.get(e.errno, str(e.errno))))
+            del reading[path]
+            continue
+        for off in range(0, len(data) - INPUT_EVENT.size + 1, INPUT_EVENT.size):
+            _, _, kind, code, value = INPUT_EVENT.unpack_from(data, off)
+            if kind == EV_KEY and value == 1:
+                say("key %s %d" % (path, code))
+
+
 def main(argv):
-    limit = None
-    if len(argv) > 2 and argv[1] == "--for":
-        limit = time.monotonic() + float(argv[2])
-        argv = argv[2:]
-    paths = argv[1:]
+    limit, wait, keys = None, False, False
+    args = argv[1:]
+    while args and args[0].startswith("--"):
+        if args[0] == "--for" and len(args) > 1:
+            limit = time.monotonic() + float(args[1])
+            args = args[2:]
+        elif args[0] == "--wait":
+            wait, args = True, args[1:]
+        elif args[0] == "--keys":
+            keys, args = True, args[1:]
+        else:
+            say("usage: libseat-hold.py [--for SECONDS] [--wait] [--keys] DEVICE...")
+            return 2
+    paths = args
     lib = ctypes.CDLL("libseat.so.1", use_errno=True)
     lib.libseat_open_seat.restype = ctypes.c_void_p
     lib.libseat_open_seat.argtypes = [ctypes.POINTER(Listener), ctypes.c_void_p]
@@ -90,13 +131,19 @@ def main(argv):
     if not seat:
         say("open_seat error %s" % os.strerror(ctypes.get_errno()))
         return 1
-    for _ in range(100):
+    for _ in range(20 if wait else 100):
         if enabled[0]:
             break
         lib.libseat_dispatch(seat, 100)
     say("seat %s %s" % (lib.libseat_seat_name(seat).decode(),
                         "enabled" if enabled[0] else "not-enabled"))
     del events[:]
+    while wait and not enabled[0] and (limit is None or time.monotonic() < limit):
+        if lib.libseat_dispatch(seat, 200) == -1:
+            say("dispatch-error %s" % os.strerror(ctypes.get_errno()))
+            return 1
+        while events:
+            say(events.pop(0))
     fds = {}
     for path in paths:
         fd = ctypes.c_int(-1)
@@ -106,6 +153,9 @@ def main(argv):
             fds[path] = fd.value
             say("open %s ok" % path)
     state("open", fds)
+    reading = {p: fd for p, fd in fds.items() if keys and "/input/" in p}
+    for fd in reading.values():
+        os.set_blocking(fd, False)
     failed = False
     while limit is None or time.monotonic() < limit:
         if failed:
@@ -119,6 +169,10 @@ def main(argv):
             ev = events.pop(0)
             say(ev)
             state(ev, fds)
+        n = len(reading)
+        read_keys(reading)
+        if len(reading) < n:
+            state("read", fds)
     return 0
 
 
