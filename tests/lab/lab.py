@@ -21,6 +21,7 @@ Exit status: 0 all assertions held, 1 an assertion failed, 2 the lab could not b
 
 import argparse
 import base64
+import importlib.util
 import json
 import os
 import re
@@ -554,6 +555,8 @@ class Scenario:
         self.results = []  # (ok, message)
         self.libinput = {}  # name -> {container or pid, log (on the host), what}
         self.desktops_up = set()  # containers whose compositor came up
+        self.compositors = {}  # container -> what compositor.sh start printed (pid, rgb, ...)
+        self.extra_containers = []  # made by the scenario (the switch step), stopped with the others
         self.notes = set()
         self.seat_assign = "/lab/build/seatd-ns/seat-assign"
 
@@ -814,6 +817,236 @@ class Scenario:
         back = wait_for(lambda: {card, kbd} <= self.container_nodes("desk1"), 30)
         self.check(back, "seat-assign attach seat1 desk1: desk1 has its card and keyboard again")
 
+    # -- switching seat1 between two containers ----------------------------------------------
+
+    def desk_view(self, container, card, pid=None):
+        """What a desktop container has of a seat, in one lxc-attach: its input and DRM nodes,
+        what open() of the seat's card gives there, the command of process `pid` and what its
+        compositor's terminal received."""
+        comp = self.desktop_script("compositor.sh")
+        script = ("for f in /dev/input/* /dev/dri/*; do [ -c \"$f\" ] && echo \"node $f\"; done; "
+                  "python3 -c 'import errno, os, sys\n"
+                  "try:\n    os.close(os.open(sys.argv[1], os.O_RDWR)); print(\"open ok\")\n"
+                  "except OSError as e:\n    print(\"open\", errno.errorcode[e.errno])' %s; " % card)
+        if pid:
+            script += "echo \"comm $(cat /proc/%s/comm 2>/dev/null)\"; " % pid
+        if comp is not None and container in self.desktops_up:
+            script += "echo typed:; %s typed; " % comp
+        rc, out, err = self.cexec(container, script + "true", timeout=60)
+        if rc != 0:
+            raise LabError("lxc-attach to %s failed (%d): %s" % (container, rc, err))
+        head, _, typed = out.partition("typed:\n")
+        view = {"nodes": set(), "open": None, "comm": None, "typed": typed.strip(), "raw": out}
+        for line in head.splitlines():
+            k, _, v = line.partition(" ")
+            if k == "node":
+                view["nodes"].add(v)
+            elif k in ("open", "comm"):
+                view[k] = v
+        return view
+
+    def switch_seat(self, seat, to):
+        """seat-assign --json switch, timed on the guest's clock: (record, milliseconds, text)."""
+        rc, out, err = self.lab.agent.run(
+            "s=$(date +%%s%%N); %s --json switch %s %s; r=$?; e=$(date +%%s%%N); "
+            "echo \"ms $(((e - s) / 1000000))\"; exit $r" % (self.seat_assign, seat, to), timeout=60)
+        rec, ms = {}, None
+        for line in out.splitlines():
+            if line.startswith("ms "):
+                ms = int(line[3:])
+            elif line.startswith("{"):
+                try:
+                    rec = json.loads(line)
+                except ValueError:
+                    pass
+        return (rec if rc == 0 else {}), ms, out + err
+
+    def seatd_ns_lines(self, pattern, n=20):
+        return "\n".join([l for l in read(self.lab.path("out", "seatd-ns.log")).splitlines()
+                          if re.search(pattern, l)][-n:])
+
+    def switch(self, devs, kbd):
+        """Seat switching with the compositor running: a third container desk1b attached to
+        seat1 as the inactive one, its libseat client waiting; `seat-assign switch` to it and
+        back. desk1's cage survives both (its GPU stays on standby in desk1), desk1b's client
+        gets the card (DRM master) and the keyboard and then loses them (revoked), and the
+        keys typed on seat1 follow the active container."""
+        lab = self.lab
+        card = self.find(devs, seat="seat1", kind="drm-card")
+        card = card[0]["devnode"] if card else None
+        if card is None or kbd is None:
+            self.check(False, "switch: seat1's card and keyboard are listed", devs)
+            return
+        print("== switching seat1: a third container desk1b, then back to desk1", flush=True)
+        seat1_inputs = {d["devnode"] for d in devs if d.get("seat") == "seat1"
+                        and d.get("subsystem") == "input" and d.get("devnode")}
+        containers = "/lab/src/tests/lab/guest/containers.sh"
+        rc, out, err = lab.agent.run("%s create desk1b" % containers, timeout=120)
+        if rc == 0:
+            self.extra_containers.append("desk1b")
+            rc, out, err = lab.agent.run("%s start desk1b" % containers, timeout=120)
+        if not self.check(rc == 0, "a third unprivileged LXC container desk1b is made and started "
+                          "(containers.sh; its hook registers it)", out + err):
+            return
+        rc, out, err = lab.agent.run("%s attach seat1 desk1b" % self.seat_assign)
+        seats = json.loads(lab.agent.check("%s --json seats" % self.seat_assign))
+        entry = [x for x in seats if x.get("name") == "seat1"]
+        entry = entry[0] if entry else {}
+        self.check(rc == 0 and entry.get("container") == "desk1"
+                   and "desk1b" in (entry.get("containers") or []),
+                   "seat-assign attach seat1 desk1b: desk1b is attached, desk1 stays active",
+                   "%s%s\n%s" % (out, err, entry))
+        # desk1b's libseat client, as a compositor would: connected, waiting for the seat.
+        hold = self.cstart("desk1b", "libseat-hold", "python3 /lab/src/tests/lab/guest/"
+                           "libseat-hold.py --for 900 --wait --keys %s %s" % (card, kbd))
+        wait_for(lambda: "seat seat1" in read(hold), 30)
+        self.check("seat seat1 not-enabled" in read(hold) and "open " not in read(hold),
+                   "libseat in desk1b opens seat1 and waits: not enabled while desk1 has it",
+                   read(hold))
+        view = self.desk_view("desk1b", card)
+        self.check(card in view["nodes"] and view["open"] == "EPERM"
+                   and not view["nodes"] & seat1_inputs,
+                   "desk1b, waiting, has seat1's card %s on standby (a node, open(): %s) and "
+                   "none of seat1's input nodes" % (card, view["open"]), view["raw"])
+        pid = self.compositors.get("desk1", {}).get("pid")
+        with_cage = pid is not None and "desk1" in self.desktops_up
+        if not with_cage:
+            print("  note  no compositor in desk1: the switch is checked without one", flush=True)
+        before = self.desk_view("desk1", card, pid)
+        typed_before = before["typed"]
+        if with_cage:
+            self.check(before["comm"] == "cage", "desk1's cage (pid %s) runs before the switch"
+                       % pid, before["raw"])
+
+        # To desk1b.
+        t = time.monotonic()
+        rec, ms, text = self.switch_seat("seat1", "desk1b")
+        self.check(rec.get("forced") == "no" and "from desk1 to desk1b" in rec.get("message", ""),
+                   "seat-assign switch seat1 desk1b: done, not forced (desk1 acknowledged the "
+                   "disable) in %s ms" % ms, text + self.seatd_ns_lines(r"seat1|desk1"))
+        if ms is not None:
+            lab.figures["switch_to_desk1b_ms"] = ms
+        opened = wait_for(lambda: read(hold).count("state open") >= 2, 30)
+        if opened:
+            lab.figures["switch_to_desk1b_devices_open_s"] = round(time.monotonic() - t, 2)
+        held = read(hold)
+        self.check("\nenabled\n" in held and "open %s ok" % card in held
+                   and "open %s ok" % kbd in held,
+                   "desk1b's libseat client is enabled and opens seat1's card and keyboard", held)
+        self.check("state open %s drm-master=yes" % card in held,
+                   "desk1b's card fd is DRM master", held)
+        self.check("state open %s evdev=ok" % kbd in held, "desk1b's keyboard fd answers", held)
+        view = self.desk_view("desk1", card, pid)
+        if with_cage:
+            self.desktop_logs("desk1")
+            self.check(view["comm"] == "cage",
+                       "desk1's cage (pid %s) is still running after the switch away" % pid,
+                       "%s\n%s\n%s" % (view["raw"], tail(lab.path("out", "desk1", "compositor.log")),
+                                       self.seatd_ns_lines(r"desk1")))
+        self.check(card in view["nodes"] and view["open"] == "EPERM"
+                   and not view["nodes"] & seat1_inputs,
+                   "desk1 keeps seat1's card %s on standby (a node, open(): %s) and has none of "
+                   "seat1's input nodes" % (card, view["open"]), view["raw"])
+        self.send_key("gpu1", "f")
+        got = wait_for(lambda: "key %s 33" % kbd in read(hold), 15)
+        time.sleep(1.5)
+        self.check(got, "KEY_F typed on gpu1 reaches desk1b's client through its libseat "
+                   "keyboard fd", read(hold))
+        wrong = [o for o in self.libinput if o != "desk1"
+                 and re.search(r"KEY_F \(\d+\) pressed", self.libinput_log(o))]
+        self.check(not wrong, "KEY_F is seen by no other seat's libinput", "seen by: %s" % wrong)
+        if with_cage:
+            typed = self.desk_view("desk1", card)["typed"]
+            self.check(typed == typed_before, "KEY_F does not reach desk1's terminal (typed %r)"
+                       % typed)
+        kbd_event = os.path.basename(kbd)
+        if "desk1" in self.libinput:
+            # libinput in desk1 (the udev backend, its own opens) lets go of the keyboard when
+            # desk1's libudev hears it removed.
+            self.check(self.libinput_wait("desk1", r"(?m)^\s*-?%s\s+DEVICE_REMOVED" % kbd_event, 15)
+                       and not re.search(r"KEY_F \(\d+\) pressed", self.libinput_log("desk1")),
+                       "%s removes seat1's keyboard %s and gets no KEY_F"
+                       % (self.libinput["desk1"]["what"], kbd_event),
+                       self.libinput_log("desk1")[-1500:])
+            added = len(re.findall(r"(?m)^\s*-?%s\s+DEVICE_ADDED" % kbd_event,
+                                   self.libinput_log("desk1")))
+        # What gpu1 shows while desk1b has the seat (its client draws nothing).
+        self.screendumps("switched-away", quiet=True)
+
+        # Back to desk1.
+        rec, ms, text = self.switch_seat("seat1", "desk1")
+        self.check(rec.get("forced") == "no" and "from desk1b to desk1" in rec.get("message", ""),
+                   "seat-assign switch seat1 desk1: done, not forced (desk1b acknowledged) in "
+                   "%s ms" % ms, text + self.seatd_ns_lines(r"seat1|desk1"))
+        if ms is not None:
+            lab.figures["switch_to_desk1_ms"] = ms
+        revoked = "read %s ENODEV" % kbd
+        wait_for(lambda: revoked in read(hold), 15)
+        held = read(hold)
+        self.check("\ndisabled\n" in held and revoked in held,
+                   "desk1b's client is disabled and its keyboard fd revoked (read: ENODEV)", held)
+        self.check(re.search(r"state \S+ %s drm-master=no" % re.escape(card), held),
+                   "desk1b's card fd is no longer DRM master", held)
+        back = wait_for(lambda: kbd in self.container_nodes("desk1"), 30)
+        self.check(back, "desk1 has seat1's keyboard %s again" % kbd)
+        if "desk1" in self.libinput:
+            self.check(wait_for(lambda: len(re.findall(
+                           r"(?m)^\s*-?%s\s+DEVICE_ADDED" % kbd_event,
+                           self.libinput_log("desk1"))) > added, 15),
+                       "%s adds seat1's keyboard %s again" % (self.libinput["desk1"]["what"],
+                                                              kbd_event),
+                       self.libinput_log("desk1")[-1500:])
+        if not with_cage:
+            self.cstop("desk1b", "libseat-hold")
+            return
+        view = self.desk_view("desk1", card, pid)
+        self.desktop_logs("desk1")
+        alive = self.check(view["comm"] == "cage",
+                           "desk1's cage (pid %s) is still running after the switch back" % pid,
+                           "%s\n%s\n%s" % (view["raw"], tail(lab.path("out", "desk1", "compositor.log")),
+                                           self.seatd_ns_lines(r"desk1")))
+        # cage reopens the keyboard through libseat when udev adds it: give it a moment.
+        time.sleep(3)
+        t = time.monotonic()
+        self.send_key("gpu1", "g")
+        want = typed_before + "g"
+        typed, took = "", None
+        # Polled for up to a minute, timed: how long the key takes to get through cage after
+        # the switch back.
+        while time.monotonic() - t < 60:
+            rc, typed, err = self.cexec("desk1", "%s typed" % self.desktop_script("compositor.sh"))
+            took = round(time.monotonic() - t, 1)
+            if typed.strip() == want:
+                lab.figures["switch_back_key_to_terminal_s"] = took
+                break
+            time.sleep(1)
+        self.desktop_logs("desk1")
+        self.check(typed.strip() == want, "KEY_G typed on gpu1 reaches desk1's terminal again "
+                   "(typed %r, seen %s s after the key)" % (typed.strip(), took),
+                   "%s\n%s" % (tail(lab.path("out", "desk1", "compositor.log")),
+                                self.libinput_log("desk1")[-600:] if "desk1" in self.libinput
+                                else ""))
+        self.check("key %s 34" % kbd not in read(hold), "desk1b's client did not get KEY_G",
+                   read(hold))
+        rgb = self.compositors["desk1"].get("rgb")
+        r = None
+        for _ in range(6):
+            self.screendumps("switched-back", quiet=True)
+            r = self.screen_check("gpu1", rgb, "switched-back")
+            if r.returncode == 0:
+                break
+            time.sleep(2)
+        self.check(alive and r.returncode == 0,
+                   "gpu1's screenshot after the switch back shows desk1's compositor (rgb %s: %s)"
+                   % (rgb, r.stdout.strip()), r.stderr + tail(lab.path("out", "desk1", "compositor.log")))
+        # The terminal echoes the keys: the g on the display is a frame cage drew after it
+        # got the seat back (DRM master again).
+        changed = screen_diff(lab.path("screens", "gpu1-switched-away.png"),
+                              lab.path("screens", "gpu1-switched-back.png"))
+        self.check(changed, "cage drew again after the switch back: gpu1's display changed "
+                   "(%s pixels) since the switch away (the typed g)" % changed)
+        self.cstop("desk1b", "libseat-hold")
+
     # -- desktops (guest/desktop/, scripts run in the containers) ----------------------------
 
     def desktop_script(self, name):
@@ -850,6 +1083,7 @@ class Scenario:
                               "a compositor through libseat is up in %s on %s's GPU %s (%ss)"
                               % (c, seat, card, status.get("seconds", "?")), text):
                     colours[seat] = status.get("rgb")
+                    self.compositors[c] = status
                     self.desktops_up.add(c)
                     try:
                         lab.figures["%s_compositor_start_s" % c] = float(status["seconds"])
@@ -902,8 +1136,8 @@ class Scenario:
                        "%s's compositor, and no other key" % (SEAT_OF[c], keys, c),
                        "typed: %r %s" % (out, err))
 
-    def screen_check(self, gpu, rgb):
-        png = self.lab.path("screens", "%s-desktop.png" % gpu)
+    def screen_check(self, gpu, rgb, tag="desktop"):
+        png = self.lab.path("screens", "%s-%s.png" % (gpu, tag))
         return subprocess.run([sys.executable, os.path.join(LAB_DIR, "guest", "desktop",
                                                             "screen-check.py"), png, rgb],
                               capture_output=True, text=True, timeout=60)
@@ -1261,6 +1495,7 @@ class Scenario:
         # c on the PS/2 keyboard, nobody's.
         self.typed_check({"desk1": "ade", "desk2": "b"})
         self.audio_check("wait", "the 2.3 card again", ["2.3"])
+        self.switch(devs, nodes.get("kbd1"))
 
         print("== stop: the containers, then seatd-ns", flush=True)
         for k in list(self.libinput):
@@ -1271,10 +1506,11 @@ class Scenario:
             if path is not None:
                 self.desktop_logs(c)
                 self.cexec(c, "%s stop" % path, timeout=60)
+        stopping = list(CONTAINERS.values()) + self.extra_containers
         rc, out, err = lab.agent.run("/lab/src/tests/lab/guest/containers.sh stop %s"
-                                     % " ".join(CONTAINERS.values()), timeout=60)
-        self.check(rc == 0, "lxc-stop stops both containers", out + err)
-        for c in CONTAINERS.values():
+                                     % " ".join(stopping), timeout=60 + 30 * len(stopping))
+        self.check(rc == 0, "lxc-stop stops the containers (%s)" % " ".join(stopping), out + err)
+        for c in stopping:
             self.check(wait_for(lambda c=c: re.search(
                 r"container %s (exited; )?unregistered" % c, read(lab.path("out", "seatd-ns.log"))),
                 15), "seatd-ns forgot %s" % c, tail(lab.path("out", "seatd-ns.log")))
@@ -1316,6 +1552,26 @@ class Scenario:
                        "screendump of %s's display: %s (%s, %s)"
                        % (gpu, os.path.relpath(png, self.lab.run_dir),
                           "%dx%d" % size if size else "no PNG", how))
+
+
+def screen_diff(a, b):
+    """How many pixels differ between two screenshots of the same size (guest/desktop/
+    screen-check.py reads them), or 0 when they cannot be compared."""
+    spec = importlib.util.spec_from_file_location(
+        "screen_check", os.path.join(LAB_DIR, "guest", "desktop", "screen-check.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    try:
+        images = []
+        for path in (a, b):
+            with open(path, "rb") as f:
+                images.append(mod.read_png(f.read()))
+    except (OSError, ValueError, IndexError, struct.error, zlib.error):
+        return 0
+    (w1, h1, bpp1, p1), (w2, h2, bpp2, p2) = images
+    if (w1, h1, bpp1) != (w2, h2, bpp2):
+        return 0
+    return sum(1 for i in range(0, len(p1), bpp1) if p1[i:i + bpp1] != p2[i:i + bpp1])
 
 
 def read(path):
@@ -1375,6 +1631,15 @@ def print_figures(figures):
         if tag == "hotplug_audio":
             labels.append(("hotplug_audio_initialized_latency_ms",
                            "hotplug audio: device_add to card initialized (host clock)", "ms"))
+    labels += [
+        ("switch_to_desk1b_ms", "seat-assign switch seat1 desk1b, cage acknowledging (guest clock)",
+         "ms"),
+        ("switch_to_desk1b_devices_open_s",
+         "  switch to desk1b's libseat client holding the card and keyboard (host)", "s"),
+        ("switch_to_desk1_ms", "seat-assign switch seat1 desk1, back (guest clock)", "ms"),
+        ("switch_back_key_to_terminal_s",
+         "  then a key typed on gpu1 to desk1's terminal (host, polled)", "s"),
+    ]
     if not figures:
         return
     print("== measured", flush=True)
