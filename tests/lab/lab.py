@@ -502,27 +502,23 @@ def shell_quote(s):
 # ---------------------------------------------------------------------------------------------
 # PNG
 
+def screen_check():
+    """guest/desktop/screen-check.py as a module: its PPM and PNG readers."""
+    spec = importlib.util.spec_from_file_location(
+        "screen_check", os.path.join(LAB_DIR, "guest", "desktop", "screen-check.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def ppm_to_png(ppm_path, png_path):
     """Converts a binary PPM (P6, maxval 255, as qemu's screendump writes) to PNG."""
     with open(ppm_path, "rb") as f:
         data = f.read()
-    fields, pos = [], 0
-    while len(fields) < 4:
-        while data[pos:pos + 1].isspace():
-            pos += 1
-        if data[pos:pos + 1] == b"#":
-            pos = data.index(b"\n", pos) + 1
-            continue
-        end = pos
-        while not data[end:end + 1].isspace():
-            end += 1
-        fields.append(data[pos:end])
-        pos = end
-    pos += 1
-    if fields[0] != b"P6" or int(fields[3]) != 255:
-        raise LabError("%s: not a P6 PPM with maxval 255" % ppm_path)
-    width, height = int(fields[1]), int(fields[2])
-    pixels = data[pos:pos + width * height * 3]
+    try:
+        width, height, _, pixels = screen_check().read_ppm(data)
+    except (ValueError, IndexError) as e:
+        raise LabError("%s: %s" % (ppm_path, e))
     stride = width * 3
     raw = b"".join(b"\0" + pixels[y * stride:(y + 1) * stride] for y in range(height))
 
@@ -1557,10 +1553,7 @@ class Scenario:
 def screen_diff(a, b):
     """How many pixels differ between two screenshots of the same size (guest/desktop/
     screen-check.py reads them), or 0 when they cannot be compared."""
-    spec = importlib.util.spec_from_file_location(
-        "screen_check", os.path.join(LAB_DIR, "guest", "desktop", "screen-check.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = screen_check()
     try:
         images = []
         for path in (a, b):

@@ -46,6 +46,7 @@ if [ "$action" = wait ]; then
 	shift
 	case $count in '' | *[!0-9]*) usage ;; esac
 fi
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/session.sh"
 out=/run/desktop-audio
 timeout=120
 server=pulseaudio
@@ -117,15 +118,7 @@ running() {
 }
 
 stop() {
-	local pid
-	pid=$(cat "$out/audio.pid" 2>/dev/null) || return 0
-	kill -TERM -- "-$pid" 2>/dev/null
-	for _ in $(seq 1 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL -- "-$pid" 2>/dev/null
-	rm -f "$out/audio.pid"
+	stop_session "$out/audio.pid"
 }
 
 # wait_for COUNT: until ALSA and the server list COUNT cards (COUNT empty: as many as the

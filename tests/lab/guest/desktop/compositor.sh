@@ -24,6 +24,7 @@
 set -u
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$here/session.sh"
 usage() {
 	echo "usage: compositor.sh start|stop|typed [--out DIR] [--timeout SECONDS]" >&2
 	exit 2
@@ -55,16 +56,8 @@ fail() {
 }
 
 stop() {
-	local pid
-	pid=$(cat "$out/compositor.pid" 2>/dev/null) || return 0
 	# cage ends its client when it ends; the session is its process group.
-	kill -TERM -- "-$pid" 2>/dev/null
-	for _ in $(seq 1 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL -- "-$pid" 2>/dev/null
-	rm -f "$out/compositor.pid"
+	stop_session "$out/compositor.pid"
 }
 
 # wl_output's current mode, as "WIDTHxHEIGHT", from weston-info; empty if none yet.
