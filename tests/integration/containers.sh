@@ -41,18 +41,7 @@ node() { stat -c '%Hr:%Lr %u:%g' "/proc/$(eval echo "\$${1}_pid")/root/dev/$2" 2
 db() { cat "/proc/$(eval echo "\$${1}_pid")/root/run/udev/data/$2" 2>/dev/null; }
 gid() { echo $((200000 + $(getent group "$1" | cut -d: -f3))); }
 
-mkdir -p "$work/d"
-cat >"$work/d/seats.conf" <<'CONF'
-[seat seat1]
-container = desk1
-match-port = pci-0000:00:07.0-usb-0:1
-match-syspath = /sys/devices/pci0000:00/0000:00:05.0
-
-[seat seat2]
-container = desk2
-match-port = pci-0000:00:07.0-usb-0:2
-match-syspath = /sys/devices/pci0000:00/0000:00:06.0
-CONF
+two_seat_config d
 container desk1
 container desk2
 start_daemon d --sysfs "$sysfs" --source kernel

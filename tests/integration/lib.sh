@@ -72,6 +72,23 @@ unpack_fixture() {
 	uevents="$work/fx/uevents.bin"
 }
 
+# two_seat_config NAME: the fixture's two seats (each a GPU and a USB hub, for the
+# containers desk1 and desk2) as the configuration of daemon NAME.
+two_seat_config() {
+	mkdir -p "$work/$1"
+	cat >"$work/$1/seats.conf" <<'CONF'
+[seat seat1]
+container = desk1
+match-port = pci-0000:00:07.0-usb-0:1
+match-syspath = /sys/devices/pci0000:00/0000:00:05.0
+
+[seat seat2]
+container = desk2
+match-port = pci-0000:00:07.0-usb-0:2
+match-syspath = /sys/devices/pci0000:00/0000:00:06.0
+CONF
+}
+
 # start_daemon NAME ARGS...: runs seatd-ns with its own run dir $work/NAME, logs to
 # $work/NAME.log, and waits for its control socket at $work/NAME/control.sock.
 start_daemon() {

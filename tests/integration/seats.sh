@@ -14,18 +14,7 @@ usb1="$sysfs/devices/pci0000:00/0000:00:07.0/usb1/1-1"
 mkdir "$work/unplugged"
 mv "$usb1/1-1.3" "$usb1/1-1.4" "$work/unplugged/"
 
-mkdir -p "$work/d"
-cat >"$work/d/seats.conf" <<'CONF'
-[seat seat1]
-container = desk1
-match-port = pci-0000:00:07.0-usb-0:1
-match-syspath = /sys/devices/pci0000:00/0000:00:05.0
-
-[seat seat2]
-container = desk2
-match-port = pci-0000:00:07.0-usb-0:2
-match-syspath = /sys/devices/pci0000:00/0000:00:06.0
-CONF
+two_seat_config d
 daemon_args=(--sysfs "$sysfs" --source kernel)
 start_daemon d "${daemon_args[@]}"
 
