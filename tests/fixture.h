@@ -4,7 +4,7 @@
 #include <stddef.h>
 
 /*
- * The recorded multiseat host (shared/fixtures/lab-2seat.tgz), unpacked once per test
+ * The recorded multiseat host (tests/fixtures/lab-2seat.tgz), unpacked once per test
  * process into a temporary directory that is removed at exit. The fixture directory comes
  * from the SEATD_NS_FIXTURES environment variable (set by meson).
  */

@@ -14,8 +14,13 @@ if [ -n "${3:-}" ]; then
 	cp "$3"/* "$work/corpus/"
 else
 	# every recorded kernel event, and udev and control messages made from them
-	tar -xzf "$SEATD_NS_FIXTURES/lab-2seat.tgz" -C "$work" uevents.bin
-	"$UEVENT_INJECT" split "$work/uevents.bin" "$work/corpus" "$(basename "$fuzzer")"
+	# (libFuzzer reads a corpus directory's subdirectories too).
+	for fixture in "$SEATD_NS_FIXTURES"/*.tgz; do
+		name=$(basename "$fixture" .tgz)
+		mkdir "$work/corpus/$name"
+		tar -xzf "$fixture" -C "$work" uevents.bin
+		"$UEVENT_INJECT" split "$work/uevents.bin" "$work/corpus/$name" "$(basename "$fuzzer")"
+	done
 fi
 
 if ! "$fuzzer" -max_total_time="$seconds" -max_len=20000 -timeout=10 -rss_limit_mb=2048 \

@@ -64,10 +64,11 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/seatd-ns-test.XXXXXX")
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Unpacks the fixture into $work/fx; the sysfs root is $work/fx/sysfs/sys.
+# unpack_fixture [NAME]: unpacks a recorded host (tests/fixtures/NAME.tgz, by default
+# lab-2seat) into $work/fx; the sysfs root is $work/fx/sysfs/sys.
 unpack_fixture() {
 	mkdir -p "$work/fx"
-	tar -xzf "$SEATD_NS_FIXTURES/lab-2seat.tgz" -C "$work/fx"
+	tar -xzf "$SEATD_NS_FIXTURES/${1:-lab-2seat}.tgz" -C "$work/fx"
 	sysfs="$work/fx/sysfs/sys"
 	uevents="$work/fx/uevents.bin"
 }
