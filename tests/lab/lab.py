@@ -304,13 +304,31 @@ def qemu_opt(value):
     return value.replace(",", ",,")
 
 
-def qemu_argv(env, run_dir, build_dir):
+# The lab's hardware (tests/lab/README.md): two seats' GPUs, then the USB tree, a hub per seat.
+LAB_HARDWARE = [
+    "virtio-gpu-pci,id=gpu1,addr=0x5",
+    "virtio-gpu-pci,id=gpu2,addr=0x6",
+    "qemu-xhci,id=xhci,addr=0x7",
+    "usb-hub,id=hub1,bus=xhci.0,port=1",
+    "usb-hub,id=hub2,bus=xhci.0,port=2",
+    "usb-kbd,id=kbd1,bus=xhci.0,port=1.1,display=gpu1",
+    "usb-mouse,id=mouse1,bus=xhci.0,port=1.2",
+    "usb-kbd,id=kbd2,bus=xhci.0,port=2.1,display=gpu2",
+    "usb-tablet,id=tablet2,bus=xhci.0,port=2.2,display=gpu2",
+    "usb-audio,id=audio2,bus=xhci.0,port=2.3,audiodev=snd0",
+]
+
+
+def qemu_argv(env, run_dir, build_dir, hardware=LAB_HARDWARE, stage2=STAGE2):
+    """qemu's command line: the guest's kernel, initramfs and stage 2 (a script of the
+    repository, as the guest sees it), the devices in `hardware` (qemu -device values), the
+    9p shares and the channels."""
     cmdline = " ".join([
         # apparmor=0: as on this machine; with AppArmor on and no profiles loaded, LXC
         # refuses to start containers.
         "console=ttyS0", "loglevel=4", "panic=-1", "rdinit=/init", "mitigations=off",
         "apparmor=0",
-        "lab.init=" + STAGE2,
+        "lab.init=" + stage2,
     ])
     argv = [
         "qemu-system-x86_64", "-machine", "pc",
@@ -322,18 +340,9 @@ def qemu_argv(env, run_dir, build_dir):
         "-serial", "chardev:ser0",
         "-qmp", "unix:%s,server=on,wait=off" % qemu_opt(os.path.join(run_dir, "qmp.sock")),
         "-audiodev", "none,id=snd0",
-        # Two seats' GPUs, then the USB tree: a hub per seat.
-        "-device", "virtio-gpu-pci,id=gpu1,addr=0x5",
-        "-device", "virtio-gpu-pci,id=gpu2,addr=0x6",
-        "-device", "qemu-xhci,id=xhci,addr=0x7",
-        "-device", "usb-hub,id=hub1,bus=xhci.0,port=1",
-        "-device", "usb-hub,id=hub2,bus=xhci.0,port=2",
-        "-device", "usb-kbd,id=kbd1,bus=xhci.0,port=1.1,display=gpu1",
-        "-device", "usb-mouse,id=mouse1,bus=xhci.0,port=1.2",
-        "-device", "usb-kbd,id=kbd2,bus=xhci.0,port=2.1,display=gpu2",
-        "-device", "usb-tablet,id=tablet2,bus=xhci.0,port=2.2,display=gpu2",
-        "-device", "usb-audio,id=audio2,bus=xhci.0,port=2.3,audiodev=snd0",
     ]
+    for device in hardware:
+        argv += ["-device", device]
     shares = [
         ("usr", "/usr", True, 0x10),
         ("etc", "/etc", True, 0x11),
@@ -406,16 +415,18 @@ class Lab:
     def path(self, *parts):
         return os.path.join(self.run_dir, *parts)
 
-    def boot(self, timeout, seatd_ns_args=None, connect=False):
+    def boot(self, timeout, seatd_ns_args=None, connect=False, hardware=LAB_HARDWARE,
+             stage2=STAGE2):
         env = load_env(self.run_dir, self.cache)
-        if not os.path.isfile(os.path.join(self.build_dir, "seatd-ns", "seatd-ns")):
+        if stage2 == STAGE2 and not os.path.isfile(
+                os.path.join(self.build_dir, "seatd-ns", "seatd-ns")):
             raise LabError("no seatd-ns/seatd-ns in the build directory %s" % self.build_dir)
         os.makedirs(self.path("out"), exist_ok=True)
         with open(self.path("out", "guest.env"), "w") as f:
             if seatd_ns_args is not None:
                 f.write("SEATD_NS_ARGS=%s\n" % shell_quote(seatd_ns_args))
             f.write("LAB_TIMEOUT=%d\n" % max(30, int(timeout)))
-        argv = qemu_argv(env, self.run_dir, self.build_dir)
+        argv = qemu_argv(env, self.run_dir, self.build_dir, hardware, stage2)
         with open(self.path("qemu.cmdline"), "w") as f:
             f.write(" ".join(shell_quote(a) for a in argv) + "\n")
         qlog = open(self.path("qemu.log"), "wb")
