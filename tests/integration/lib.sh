@@ -65,12 +65,13 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # unpack_fixture [NAME]: unpacks a recorded host (tests/fixtures/NAME.tgz, by default
-# lab-2seat) into $work/fx; the sysfs root is $work/fx/sysfs/sys.
+# lab-2seat) into $work/fx-NAME; sets $sysfs (its sysfs root) and $uevents.
 unpack_fixture() {
-	mkdir -p "$work/fx"
-	tar -xzf "$SEATD_NS_FIXTURES/${1:-lab-2seat}.tgz" -C "$work/fx"
-	sysfs="$work/fx/sysfs/sys"
-	uevents="$work/fx/uevents.bin"
+	local dir="$work/fx-${1:-lab-2seat}"
+	mkdir -p "$dir"
+	tar -xzf "$SEATD_NS_FIXTURES/${1:-lab-2seat}.tgz" -C "$dir"
+	sysfs="$dir/sysfs/sys"
+	uevents="$dir/uevents.bin"
 }
 
 # two_seat_config NAME: the fixture's two seats (each a GPU and a USB hub, for the

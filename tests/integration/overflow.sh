@@ -14,7 +14,7 @@ listed() {
 	sa d --json devices |
 		jq -r '.[] | [.syspath, .kind, (.devnum // "-"), (.devnode // "-"), (.id_path // "-")] | @tsv'
 }
-expect_all() { grep -v '^#' "$expected"; }
+expect_all() { grep -v '^#' "$expected" | cut -f1-5; } # this daemon has no seats
 expect_boot() { expect_all | grep -Ev '/1-1\.[34]/'; }
 lists() { diff <(listed) <("$1") >/dev/null; }
 overflows() { [ "$(status_field d overflows)" -ge "$1" ]; }

@@ -1,9 +1,9 @@
 #!/bin/bash
 # Cross-checks seatd-ns's input_id and path_id (print_classes, the program given as $1) with
 # the real udev's: udevadm test-builtin, in a mount namespace with a sysfs tree bind-mounted
-# over /sys. Trees: the recorded fixture (every device in it), and one made here with the
+# over /sys. Trees: the recorded fixtures (every device in them), and one made here with the
 # devices that the unit tests make up (tests/unit/test_input_class.c, test_path_id.c). The
-# fixture's ID_PATHs in lab-2seat.devices.tsv are checked against udev too.
+# ID_PATHs in each fixture's FIXTURE.devices.tsv are checked against udev too.
 #
 # systemd 252's sd-device refuses a syspath that is not on a sysfs mount ("is outside of
 # sysfs, refusing") unless SYSTEMD_DEVICE_VERIFY_SYSFS=0, so that is set for udevadm.
@@ -13,7 +13,10 @@ print_classes=${1:?usage: udev-builtins.sh PRINT_CLASSES}
 command -v udevadm >/dev/null || { echo "SKIP: udevadm is missing" >&2; exit "$SKIP"; }
 [ "$(id -u)" -eq 0 ] || fail "needs root, for unshare --mount and mount --bind"
 need unshare mount tar
-unpack_fixture
+fixtures=(lab-2seat lab-3seat)
+for fixture in "${fixtures[@]}"; do
+	unpack_fixture "$fixture"
+done
 
 made="$work/made/sys"
 
@@ -150,10 +153,10 @@ ours_side() {
 
 mismatches=0
 compared=0
-for tree in fixture made; do
+for tree in "${fixtures[@]}" made; do
 	case $tree in
-	fixture) root=$sysfs ;;
 	made) root=$made ;;
+	*) root="$work/fx-$tree/sysfs/sys" ;;
 	esac
 	list_devices "$root" >"$work/$tree.list"
 	[ -s "$work/$tree.list" ] || fail "no devices in the $tree tree"
@@ -170,19 +173,21 @@ for tree in fixture made; do
 	done <"$work/$tree.udev" 3<"$work/$tree.ours"
 done
 
-# lab-2seat.devices.tsv: syspath, kind, devnum, devnode, id_path (- for none).
-while IFS=$'\t' read -r syspath _ _ _ id_path; do
-	[[ -z $syspath || $syspath == \#* ]] && continue
-	[ "$id_path" = - ] && want="" || want="ID_PATH=$id_path"
-	udev=$(awk -F'\t' -v d="${syspath#/sys}" '$1 == d { print $2 }' "$work/fixture.udev")
-	got=$(grep -o 'ID_PATH=[^ ]*' <<<"$udev" || true)
-	if [ "$got" != "$want" ]; then
-		echo "MISMATCH (lab-2seat.devices.tsv) $syspath" >&2
-		echo "  udev: ${got:-(nothing)}, tsv: $id_path" >&2
-		mismatches=$((mismatches + 1))
-	fi
-	compared=$((compared + 1))
-done <"$(dirname "$0")/lab-2seat.devices.tsv"
+# FIXTURE.devices.tsv: syspath, kind, devnum, devnode, id_path (- for none), seat.
+for fixture in "${fixtures[@]}"; do
+	while IFS=$'\t' read -r syspath _ _ _ id_path _; do
+		[[ -z $syspath || $syspath == \#* ]] && continue
+		[ "$id_path" = - ] && want="" || want="ID_PATH=$id_path"
+		udev=$(awk -F'\t' -v d="${syspath#/sys}" '$1 == d { print $2 }' "$work/$fixture.udev")
+		got=$(grep -o 'ID_PATH=[^ ]*' <<<"$udev" || true)
+		if [ "$got" != "$want" ]; then
+			echo "MISMATCH ($fixture.devices.tsv) $syspath" >&2
+			echo "  udev: ${got:-(nothing)}, tsv: $id_path" >&2
+			mismatches=$((mismatches + 1))
+		fi
+		compared=$((compared + 1))
+	done <"$(dirname "$0")/$fixture.devices.tsv"
+done
 
 echo "udev-builtins: $compared compared, $mismatches mismatches"
 [ "$mismatches" -eq 0 ] || fail "seatd-ns and udev disagree"
