@@ -198,6 +198,17 @@ static void handle_seat_key(struct parse_state *state, const char *name, const c
 			report(state, "invalid container name \"%s\"", value);
 			return;
 		}
+		/* A container serves one seat: its /run/seatd.sock and its devices are that seat's. */
+		for (size_t i = 0; i < state->config->n_seats; i++) {
+			const struct seat_settings *other = &state->config->seats[i];
+			if (other != seat && other->container != NULL &&
+				strcmp(other->container, value) == 0) {
+				report(state, "container %s is the container of %s already (%s:%d): a "
+					      "container serves one seat", value, other->name, other->file,
+					other->line);
+				return;
+			}
+		}
 		free(seat->container);
 		seat->container = strdup(value);
 	} else if (strcmp(name, "hidraw") == 0 || strcmp(name, "shared-sound") == 0) {

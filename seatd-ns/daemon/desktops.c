@@ -382,6 +382,16 @@ bool desktops_switch_pending(const struct desktops *desktops, const char *seat) 
 	return find_switch(desktops, seat) != NULL;
 }
 
+const char *desktops_switching_seat(const struct desktops *desktops, const char *container) {
+	for (struct seat_switch *sw = desktops->switches; sw != NULL; sw = sw->next) {
+		if (strcmp(sw->to, container) == 0 ||
+			(sw->from != NULL && strcmp(sw->from, container) == 0)) {
+			return sw->seat;
+		}
+	}
+	return NULL;
+}
+
 static void switch_free(struct seat_switch *sw) {
 	if (sw->client != NULL) {
 		sw->client->waiter = NULL;

@@ -427,6 +427,44 @@ static bool check_seat(struct seatd_ns *daemon, struct control_client *client, c
 	return true;
 }
 
+struct seat_of_container {
+	struct seatd_ns *daemon;
+	const char *container, *except, *seat;
+};
+
+static void find_seat_of(void *data, const char *name, enum seat_origin origin) {
+	struct seat_of_container *search = data;
+	if (search->seat == NULL && strcmp(name, search->except) != 0 &&
+		seats_has_container(&search->daemon->seats, name, search->container)) {
+		search->seat = name;
+	}
+}
+
+/*
+ * A container serves one seat (its /run/seatd.sock, its devices, its DRM master are that
+ * seat's): attaching or switching it to another seat is refused while it is attached to
+ * one, or while a switch hands it from or to one. Sends the error and returns false.
+ */
+static bool check_one_seat(struct seatd_ns *daemon, struct control_client *client,
+	const char *seat, const char *container, int *status) {
+	char message[512];
+	struct seat_of_container search = {daemon, container, seat, NULL};
+	seats_for_each(&daemon->seats, &daemon->devices, find_seat_of, &search);
+	const char *switching = desktops_switching_seat(&daemon->desktops, container);
+	if (switching != NULL) {
+		snprintf(message, sizeof(message), "%s is in a switch of %s; try again once the "
+			 "switch is done", container, switching);
+	} else if (search.seat != NULL) {
+		snprintf(message, sizeof(message), "%s is attached to %.64s: a container serves one "
+			 "seat (seat-assign detach %.64s %s first)", container, search.seat,
+			search.seat, container);
+	} else {
+		return true;
+	}
+	*status = send_error(client, message);
+	return false;
+}
+
 /* attach SEAT CONTAINER: one more container for the seat; the first one gets it at once. */
 static int attach(struct seatd_ns *daemon, struct control_client *client, const char *seat,
 	const char *container) {
@@ -435,7 +473,8 @@ static int attach(struct seatd_ns *daemon, struct control_client *client, const 
 	if (seat == NULL || container == NULL) {
 		return send_error(client, "usage: attach SEAT CONTAINER");
 	}
-	if (!check_seat(daemon, client, seat, container, true, &status)) {
+	if (!check_seat(daemon, client, seat, container, true, &status) ||
+		!check_one_seat(daemon, client, seat, container, &status)) {
 		return status;
 	}
 	struct container_list list;
@@ -535,7 +574,8 @@ static int switch_seat(struct seatd_ns *daemon, struct control_client *client, c
 	if (seat == NULL || container == NULL) {
 		return send_error(client, "usage: switch SEAT CONTAINER");
 	}
-	if (!check_seat(daemon, client, seat, container, true, &status)) {
+	if (!check_seat(daemon, client, seat, container, true, &status) ||
+		!check_one_seat(daemon, client, seat, container, &status)) {
 		return status;
 	}
 	if (client->waiter != NULL) {

@@ -108,5 +108,7 @@ void desktops_sync(struct desktops *desktops);
 int desktops_switch(struct desktops *desktops, const char *seat, const char *from,
 	const char *to, struct control_client *client);
 bool desktops_switch_pending(const struct desktops *desktops, const char *seat);
+/* The seat a pending switch hands from or to container, or NULL. */
+const char *desktops_switching_seat(const struct desktops *desktops, const char *container);
 
 #endif
