@@ -13,6 +13,7 @@
 #include "coldplug.h"
 #include "config.h"
 #include "seatd_ns.h"
+#include "service.h"
 #include "sysfs.h"
 
 #define DEFAULT_CONFIG "/etc/seatd-ns/seats.conf"
@@ -221,14 +222,26 @@ static void device_changed(void *data, enum device_change change, const struct d
 	}
 }
 
+/* For `systemctl status`: what the daemon has now. */
+static void report_status(void *data) {
+	struct seatd_ns *daemon = data;
+	char status[128];
+	snprintf(status, sizeof(status), "%zu seats, %zu seat devices, %zu desktop containers",
+		daemon->config.n_seats + daemon->state.n_seats, daemon->devices.devices.n_entries,
+		daemon->desktops.by_name.n_entries);
+	service_status(status);
+}
+
 int seatd_ns_reload(struct seatd_ns *daemon, char **errors) {
 	struct config fresh;
 	config_init(&fresh);
 	*errors = NULL;
+	service_reloading();
 	if (config_load(&fresh, daemon->config_path, daemon->config_given) == -1) {
 		*errors = fresh.errors;
 		fresh.errors = NULL;
 		config_finish(&fresh);
+		service_ready(); /* the old configuration stays in force */
 		return -1;
 	}
 	if (fresh.log_level_set) {
@@ -240,6 +253,7 @@ int seatd_ns_reload(struct seatd_ns *daemon, char **errors) {
 	desktops_sync(&daemon->desktops);
 	log_infof("configuration reloaded from %s; %d devices changed seat", daemon->config_path,
 		moved);
+	service_ready();
 	return 0;
 }
 
@@ -351,6 +365,10 @@ int main(int argc, char *argv[]) {
 	}
 	log_infof("%zu seat devices found; listening on %s", daemon.devices.devices.n_entries,
 		daemon.control.path);
+	report_status(&daemon);
+	service_ready();
+	daemon.poller.after_round = report_status;
+	daemon.poller.after_round_data = &daemon;
 	if (poller_run(&daemon.poller) == 0) {
 		status = EXIT_SUCCESS;
 	}

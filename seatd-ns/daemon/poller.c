@@ -58,6 +58,9 @@ int poller_run(struct poller *poller) {
 		if (n == 1 && src->fn(src->fd, event.events, src->data) == -1) {
 			return -1;
 		}
+		if (poller->after_round != NULL) {
+			poller->after_round(poller->after_round_data);
+		}
 	}
 	return 0;
 }

@@ -22,6 +22,9 @@ struct poller_source {
 struct poller {
 	int epoll_fd;
 	bool running;
+	/* NULL, or called after each round: for what reports the state the rounds changed. */
+	void (*after_round)(void *data);
+	void *after_round_data;
 };
 
 int poller_init(struct poller *poller);
