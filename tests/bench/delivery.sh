@@ -4,7 +4,7 @@
 #   tests/bench/delivery.sh [BUILD_DIR] [-- DELIVERY_ARGS...]
 #
 # With a meson build directory that has built tests/delivery and tests/container-run, runs
-# those. Without one, compiles both from this checkout with gcc into a temporary directory
+# those. Without one, builds both from this checkout with meson in a temporary directory
 # (removed afterwards) and runs them. DELIVERY_ARGS go to the program: -n, -p, -a, -c, -t.
 set -eu
 
@@ -35,15 +35,6 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/seatd-ns-delivery.XXXXXX")
 chmod 755 "$tmp"
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
-cflags="-std=gnu11 -O2 -Wall -Wextra -Wpedantic -Werror -Wno-unused-parameter -D_GNU_SOURCE"
-s=$src/seatd-ns
-# shellcheck disable=SC2086
-gcc $cflags -I "$s/include" -o "$tmp/delivery" "$src/tests/bench/delivery.c" \
-	"$s"/daemon/container.c "$s"/daemon/container_fs.c "$s"/daemon/forward.c \
-	"$s"/daemon/nodes.c "$s"/daemon/device.c "$s"/daemon/devtable.c \
-	"$s"/daemon/event_source.c "$s"/daemon/input_class.c "$s"/daemon/path_id.c \
-	"$s"/common/udev_message.c "$s"/common/uevent.c "$s"/common/hashmap.c \
-	"$s"/common/log.c "$s"/common/sysfs.c -ludev
-# shellcheck disable=SC2086
-gcc $cflags -o "$tmp/container-run" "$src/tests/tools/container-run.c"
-CONTAINER_RUN="$tmp/container-run" "$tmp/delivery" "$@"
+meson setup "$tmp/build" "$src" --buildtype=release >/dev/null
+meson compile -C "$tmp/build" tests/delivery tests/container-run >/dev/null
+CONTAINER_RUN="$tmp/build/tests/container-run" "$tmp/build/tests/delivery" "$@"
