@@ -81,6 +81,8 @@ wait_until "every change was announced" announced 6
 tail -n +$((before + 1)) "$work/monitor.out" | jq -se 'all(.[]; .action == "change")' >/dev/null ||
 	fail "reassignments were not announced as changes"
 
+# A container serves one seat: desk1 and desk2 leave seat1 and seat2 for seat3.
+sa d detach seat1 >/dev/null && sa d detach seat2 >/dev/null || fail "detach seat1, seat2"
 sa d attach seat3 desk2 >/dev/null || fail "attach seat3"
 wait_until "the attachment was announced" jq -se \
 	'any(.[]; .action == "attach" and .seat == "seat3" and .container == "desk2")' "$work/monitor.out"
