@@ -6,43 +6,19 @@
 # them, and the guest says "ready" once the kernel has been quiet for a while. The host then
 # drives the hotplug over QMP and takes the sysfs snapshot through the command agent.
 #
-# Progress goes to the console as "LAB-MARK <step> <guest uptime>", a fatal error as
-# "LAB-FAIL <reason>".
-export PATH=/usr/sbin:/usr/bin
-export LANG=C.UTF-8
+# Progress and fatal errors go to the console (pid1.sh).
 set -u
 lab=$(dirname "$(readlink -f "$0")")
-out=/lab/out
+. "$lab/pid1.sh"
 
 # The seat drivers, in the order they load: GPUs, the USB host and HID, evdev, sound (snd_aloop
 # gives the host a sound card of no USB port). The rest of what the lab's hardware needs is
 # built into Debian's kernel (i8042 and atkbd, the USB hub driver).
 drivers="virtio_gpu xhci_pci usbhid hid_generic evdev snd_usb_audio snd_aloop"
 
-uptime_s() { cut -d' ' -f1 /proc/uptime; }
-mark() { echo "LAB-MARK $1 $(uptime_s)"; }
-fail() {
-	echo "LAB-FAIL $*"
-	sync
-	sleep 1
-	echo o >/proc/sysrq-trigger
-	poweroff -f
-}
-
-mount -t proc proc /proc || fail "mount /proc"
-mount -t sysfs sysfs /sys || fail "mount /sys"
-mount -t devtmpfs -o mode=0755 devtmpfs /dev || fail "mount /dev"
-mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run || fail "mount /run"
-mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp || fail "mount /tmp"
-hostname seat-lab
+mount_basics
 mark stage2
-
-(
-	while :; do
-		"$lab/agent.sh" lab.cmd 2>>$out/agent.log
-		sleep 1
-	done
-) &
+start_agent "$lab"
 
 python3 "$lab/uevent-record.py" $out/uevents.bin /run/uevent-record.ready 2>$out/record.err &
 echo $! >/run/uevent-record.pid

@@ -7,53 +7,23 @@
 # streams `seat-assign --json monitor` to the virtio port lab.events (and
 # /lab/out/monitor.jsonl).
 #
-# Progress goes to the console as "LAB-MARK <step> <guest uptime>"; a fatal error as
-# "LAB-FAIL <reason>", after which the guest powers off. Everything the guest logs is written
+# Progress and fatal errors go to the console (pid1.sh). Everything the guest logs is written
 # to /lab/out, the host's run directory, so it survives the guest.
 #
 # /lab/out/guest.env (written by the host before boot) may set:
 #   SEATD_NS_ARGS   extra arguments for seatd-ns (default: --log-level debug)
 #   LAB_TIMEOUT     seconds to wait for udev and for seatd-ns (default 120)
-export PATH=/usr/sbin:/usr/bin
-export LANG=C.UTF-8
 set -u
 lab=$(dirname "$(readlink -f "$0")")
-out=/lab/out
+. "$lab/pid1.sh"
 SEATD_NS_ARGS="--log-level debug"
 LAB_TIMEOUT=120
 [ -f $out/guest.env ] && . $out/guest.env
 
-uptime_s() { cut -d' ' -f1 /proc/uptime; }
-mark() { echo "LAB-MARK $1 $(uptime_s)"; echo "$1 $(uptime_s)" >>$out/marks; }
-fail() {
-	echo "LAB-FAIL $*"
-	echo "$*" >>$out/fail
-	sync
-	sleep 1
-	echo o >/proc/sysrq-trigger
-	poweroff -f
-}
-
-mount -t proc proc /proc || fail "mount /proc"
-mount -t sysfs sysfs /sys || fail "mount /sys"
-mount -t devtmpfs -o mode=0755 devtmpfs /dev || fail "mount /dev"
-mkdir -p /dev/pts /dev/shm
-mount -t devpts -o gid=5,mode=0620,ptmxmode=0666 devpts /dev/pts
-mount -t tmpfs -o mode=1777 tmpfs /dev/shm
-mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run || fail "mount /run"
-mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp || fail "mount /tmp"
-mkdir -p /run/lock
+mount_basics
 mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null || true
-hostname seat-lab
 mark stage2
-
-# The command agent, restarted if it ever dies.
-(
-	while :; do
-		"$lab/agent.sh" lab.cmd 2>>$out/agent.log
-		sleep 1
-	done
-) &
+start_agent "$lab"
 
 # The desktop containers' root filesystems, made while udev does the coldplug.
 containers="desk1 desk2"
