@@ -1,12 +1,15 @@
 #!/bin/bash
 # run.sh FUZZER SECONDS [SEEDS]: runs a libFuzzer target briefly, seeded with the files in SEEDS
-# or else with real messages from the recording, and keeps nothing behind. A crash fails the
-# test and prints the input that caused it.
+# or else with real messages from the recordings, and keeps nothing behind. A crash fails the
+# test and prints the input that caused it. SEATD_NS_FUZZ_SECONDS overrides SECONDS: the long
+# mode, minutes per target, for a run by hand (meson test's timeout wants --timeout-multiplier).
 set -euo pipefail
 fuzzer=$1
-seconds=$2
+seconds=${SEATD_NS_FUZZ_SECONDS:-$2}
 work=$(mktemp -d "${TMPDIR:-/tmp}/seatd-ns-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+# Targets that need files make them here.
+export TMPDIR="$work"
 mkdir "$work/corpus" "$work/artifacts"
 
 # Seeds are copied: libFuzzer writes what it finds into its corpus directory.
