@@ -318,20 +318,22 @@ int state_save(const struct state *state) {
 	if (fclose(f) != 0 || rename(tmp, state->path) == -1) {
 		goto fail;
 	}
-	/* The rename is durable only once the directory is. */
+	/*
+	 * The rename is durable only once the directory is. The file holds the new state from
+	 * here on, so it counts as saved: a failure to flush the directory is only logged, lest
+	 * the caller undo a change that a restart would then find.
+	 */
 	char dir[4096];
 	snprintf(dir, sizeof(dir), "%s", state->path);
 	*strrchr(dir, '/') = '\0';
 	int dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir_fd == -1 || fsync(dir_fd) == -1) {
-		int saved = errno;
-		if (dir_fd != -1) {
-			close(dir_fd);
-		}
-		errno = saved;
-		return -1;
+		log_warnf("%s: saved, but flushing its directory failed: %s", state->path,
+			strerror(errno));
 	}
-	close(dir_fd);
+	if (dir_fd != -1) {
+		close(dir_fd);
+	}
 	return 0;
 
 fail:;
