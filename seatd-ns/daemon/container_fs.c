@@ -96,6 +96,74 @@ int container_fs_open_dir(const struct container *c, const char *path, bool crea
 	return container_fs_open_dir_at(c, c->root_fd, path, create, mode);
 }
 
+struct reopen_args {
+	int path_fd;
+};
+
+static int do_reopen(void *data) {
+	struct reopen_args *a = data;
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", a->path_fd);
+	return open(proc, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+}
+
+int container_fs_read_file(const struct container *c, const char *path, size_t max_size,
+	char **data, size_t *len) {
+	/* O_PATH opens nothing: a FIFO or a device is looked at, never opened. */
+	int path_fd = openat2_flags(c->root_fd, path, O_PATH | O_CLOEXEC,
+		RESOLVE_IN_ROOT | RESOLVE_SAFELY | RESOLVE_NO_XDEV);
+	if (path_fd == -1) {
+		return -1;
+	}
+	int fd = -1;
+	char *buf = NULL;
+	struct stat st;
+	if (fstat(path_fd, &st) == -1) {
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode) || (unsigned long long)st.st_size > max_size) {
+		errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+		goto fail;
+	}
+	/* Reopened through the fd, not the path: the file checked is the file read. */
+	struct reopen_args args = {path_fd};
+	fd = container_fs_as_root(c, do_reopen, &args);
+	buf = malloc((size_t)st.st_size + 1);
+	if (fd == -1 || buf == NULL) {
+		goto fail;
+	}
+	/* At most the size checked, even if the file grows meanwhile. */
+	size_t off = 0;
+	while (off < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + off, (size_t)st.st_size - off);
+		if (n == -1 && errno == EINTR) {
+			continue;
+		}
+		if (n == -1) {
+			goto fail;
+		}
+		if (n == 0) {
+			break;
+		}
+		off += (size_t)n;
+	}
+	close(fd);
+	close(path_fd);
+	*data = buf;
+	*len = off;
+	return 0;
+
+fail:;
+	int saved = errno;
+	free(buf);
+	if (fd != -1) {
+		close(fd);
+	}
+	close(path_fd);
+	errno = saved;
+	return -1;
+}
+
 struct write_args {
 	int dir_fd;
 	const char *name;
