@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,29 +51,43 @@ static int do_mkdir(void *data) {
 	return mkdirat(a->dir_fd, a->name, a->mode) == -1 && errno != EEXIST ? -1 : 0;
 }
 
+/* Plain names only: no "." or ".." component, which a walk that creates must not meet. */
+static bool path_is_plain(const char *path) {
+	for (const char *name = path + strspn(path, "/"); *name != '\0';) {
+		size_t n = strcspn(name, "/");
+		if ((n == 1 && name[0] == '.') || (n == 2 && memcmp(name, "..", 2) == 0)) {
+			return false;
+		}
+		name += n;
+		name += strspn(name, "/");
+	}
+	return true;
+}
+
 int container_fs_open_dir_at(const struct container *c, int base_fd, const char *path,
 	bool create, mode_t mode) {
-	int dir_fd = openat2_flags(base_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC,
-		RESOLVE_IN_ROOT | RESOLVE_SAFELY);
 	char copy[4096];
-	if (dir_fd == -1 || strlen(path) >= sizeof(copy)) {
-		if (dir_fd != -1) {
-			close(dir_fd);
-			errno = ENAMETOOLONG;
-		}
+	if (!path_is_plain(path) || strlen(path) >= sizeof(copy)) {
+		errno = path_is_plain(path) ? ENAMETOOLONG : EINVAL;
+		return -1;
+	}
+	/* Usually there already: one lookup. */
+	int dir_fd = openat2_flags(base_fd, path, O_PATH | O_DIRECTORY | O_CLOEXEC,
+		RESOLVE_IN_ROOT | RESOLVE_SAFELY);
+	if (dir_fd != -1 || errno != ENOENT || !create) {
+		return dir_fd;
+	}
+	dir_fd = openat2_flags(base_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC,
+		RESOLVE_IN_ROOT | RESOLVE_SAFELY);
+	if (dir_fd == -1) {
 		return -1;
 	}
 	strcpy(copy, path);
 	/* One component at a time, each beneath the last: nothing can step outside. */
 	for (char *name = strtok(copy, "/"); name != NULL; name = strtok(NULL, "/")) {
-		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
-			close(dir_fd);
-			errno = EINVAL;
-			return -1;
-		}
 		int next = openat2_flags(dir_fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC,
 			RESOLVE_BENEATH | RESOLVE_SAFELY);
-		if (next == -1 && errno == ENOENT && create) {
+		if (next == -1 && errno == ENOENT) {
 			/* Made as the container's root only when missing: switching ids costs. */
 			struct mkdir_args args = {.dir_fd = dir_fd, .name = name, .mode = mode};
 			if (container_fs_as_root(c, do_mkdir, &args) == 0) {

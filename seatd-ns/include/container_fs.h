@@ -17,8 +17,10 @@
 
 /*
  * Opens directory path (relative to the container's root, such as "run/udev/data"),
- * creating missing components with mode when create is set. Returns an fd, or -1 with errno
- * (ELOOP: a symlink on the way; EROFS: a read-only file system).
+ * creating missing components with mode when create is set: one lookup when it is there,
+ * so that callers need not keep a directory of the container open (which it could rename
+ * or mount over). Returns an fd, or -1 with errno (ELOOP: a symlink on the way; EROFS: a
+ * read-only file system; EINVAL: a "." or ".." component).
  */
 int container_fs_open_dir(const struct container *c, const char *path, bool create,
 	mode_t mode);

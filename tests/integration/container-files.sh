@@ -3,7 +3,9 @@
 # group owns its nodes) is read only when it is a regular file of a sane size, reached
 # without a symlink or a mount crossing, without blocking: a FIFO or a device bind-mounted
 # over it, a FIFO, a directory, a symlink or a huge file in its place leave the nodes to the
-# container's root, and the daemon answers within a second through all of it.
+# container's root, and the daemon answers within a second through all of it. Its udev
+# database directories, renamed or mounted over after registration, are found again where
+# the container has them now.
 . "$(dirname "$0")/lib.sh"
 need_root
 need jq unshare tar stat nsenter python3 timeout
@@ -145,5 +147,22 @@ printf 'input:x:1234:\n' >"$root3/etc/group"
 truncate -s 2G "$root3/etc/group"
 group_gives "a 2 GiB file" 0
 
+# desk2's udev database, renamed and then mounted over: entries go where it has it now.
+db_has() { [ -e "/proc/$desk2_pid/root/run/udev/$1" ]; }
+wait_until "desk2 has its database" db_has data/c13:66
+inside desk2 mv /run/udev/data /run/udev/data.old || fail "cannot rename desk2's data"
+inside desk2 mv /run/udev/tags /run/udev/tags.old || fail "cannot rename desk2's tags"
+ask 5 assign /dev/input/event0 seat2 || fail "assign event0 to seat2"
+until_answering "event0's entry is in desk2's renamed database" db_has data/c13:64
+db_has tags/seat2/c13:64 || fail "no seat2 tag of event0 in desk2's new tags"
+db_has data.old/c13:64 && fail "event0's entry went to the directory desk2 renamed"
+ask 5 unassign /dev/input/event0 || fail "unassign event0"
+until_answering "event0's entry leaves desk2" eval '! db_has data/c13:64'
+db_has tags/seat2/c13:64 && fail "event0's tag stayed in desk2"
+inside desk2 mount -t tmpfs -o mode=0755 tmpfs /run/udev || fail "cannot mount over desk2's /run/udev"
+ask 5 assign /dev/input/event0 seat2 || fail "assign event0 to seat2 again"
+until_answering "event0's entry is in the database desk2 mounted" db_has data/c13:64
+db_has tags/seat2/c13:64 || fail "no seat2 tag of event0 in the tags desk2 mounted"
+
 kill -0 "${daemons[d]}" || fail "the daemon died"
-echo "ok: hostile /etc/group files refused without blocking"
+echo "ok: hostile /etc/group files refused without blocking; udev database found again"
