@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,29 +51,43 @@ static int do_mkdir(void *data) {
 	return mkdirat(a->dir_fd, a->name, a->mode) == -1 && errno != EEXIST ? -1 : 0;
 }
 
+/* Plain names only: no "." or ".." component, which a walk that creates must not meet. */
+static bool path_is_plain(const char *path) {
+	for (const char *name = path + strspn(path, "/"); *name != '\0';) {
+		size_t n = strcspn(name, "/");
+		if ((n == 1 && name[0] == '.') || (n == 2 && memcmp(name, "..", 2) == 0)) {
+			return false;
+		}
+		name += n;
+		name += strspn(name, "/");
+	}
+	return true;
+}
+
 int container_fs_open_dir_at(const struct container *c, int base_fd, const char *path,
 	bool create, mode_t mode) {
-	int dir_fd = openat2_flags(base_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC,
-		RESOLVE_IN_ROOT | RESOLVE_SAFELY);
 	char copy[4096];
-	if (dir_fd == -1 || strlen(path) >= sizeof(copy)) {
-		if (dir_fd != -1) {
-			close(dir_fd);
-			errno = ENAMETOOLONG;
-		}
+	if (!path_is_plain(path) || strlen(path) >= sizeof(copy)) {
+		errno = path_is_plain(path) ? ENAMETOOLONG : EINVAL;
+		return -1;
+	}
+	/* Usually there already: one lookup. */
+	int dir_fd = openat2_flags(base_fd, path, O_PATH | O_DIRECTORY | O_CLOEXEC,
+		RESOLVE_IN_ROOT | RESOLVE_SAFELY);
+	if (dir_fd != -1 || errno != ENOENT || !create) {
+		return dir_fd;
+	}
+	dir_fd = openat2_flags(base_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC,
+		RESOLVE_IN_ROOT | RESOLVE_SAFELY);
+	if (dir_fd == -1) {
 		return -1;
 	}
 	strcpy(copy, path);
 	/* One component at a time, each beneath the last: nothing can step outside. */
 	for (char *name = strtok(copy, "/"); name != NULL; name = strtok(NULL, "/")) {
-		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
-			close(dir_fd);
-			errno = EINVAL;
-			return -1;
-		}
 		int next = openat2_flags(dir_fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC,
 			RESOLVE_BENEATH | RESOLVE_SAFELY);
-		if (next == -1 && errno == ENOENT && create) {
+		if (next == -1 && errno == ENOENT) {
 			/* Made as the container's root only when missing: switching ids costs. */
 			struct mkdir_args args = {.dir_fd = dir_fd, .name = name, .mode = mode};
 			if (container_fs_as_root(c, do_mkdir, &args) == 0) {
@@ -94,6 +109,74 @@ int container_fs_open_dir_at(const struct container *c, int base_fd, const char 
 int container_fs_open_dir(const struct container *c, const char *path, bool create,
 	mode_t mode) {
 	return container_fs_open_dir_at(c, c->root_fd, path, create, mode);
+}
+
+struct reopen_args {
+	int path_fd;
+};
+
+static int do_reopen(void *data) {
+	struct reopen_args *a = data;
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", a->path_fd);
+	return open(proc, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+}
+
+int container_fs_read_file(const struct container *c, const char *path, size_t max_size,
+	char **data, size_t *len) {
+	/* O_PATH opens nothing: a FIFO or a device is looked at, never opened. */
+	int path_fd = openat2_flags(c->root_fd, path, O_PATH | O_CLOEXEC,
+		RESOLVE_IN_ROOT | RESOLVE_SAFELY | RESOLVE_NO_XDEV);
+	if (path_fd == -1) {
+		return -1;
+	}
+	int fd = -1;
+	char *buf = NULL;
+	struct stat st;
+	if (fstat(path_fd, &st) == -1) {
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode) || (unsigned long long)st.st_size > max_size) {
+		errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+		goto fail;
+	}
+	/* Reopened through the fd, not the path: the file checked is the file read. */
+	struct reopen_args args = {path_fd};
+	fd = container_fs_as_root(c, do_reopen, &args);
+	buf = malloc((size_t)st.st_size + 1);
+	if (fd == -1 || buf == NULL) {
+		goto fail;
+	}
+	/* At most the size checked, even if the file grows meanwhile. */
+	size_t off = 0;
+	while (off < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + off, (size_t)st.st_size - off);
+		if (n == -1 && errno == EINTR) {
+			continue;
+		}
+		if (n == -1) {
+			goto fail;
+		}
+		if (n == 0) {
+			break;
+		}
+		off += (size_t)n;
+	}
+	close(fd);
+	close(path_fd);
+	*data = buf;
+	*len = off;
+	return 0;
+
+fail:;
+	int saved = errno;
+	free(buf);
+	if (fd != -1) {
+		close(fd);
+	}
+	close(path_fd);
+	errno = saved;
+	return -1;
 }
 
 struct write_args {

@@ -129,7 +129,7 @@ int device_view_build(struct device_view *view, const struct device *dev, const 
 }
 
 int forwarder_open(struct forwarder *f, const struct container *c) {
-	f->fd = f->data_fd = f->tags_fd = -1;
+	f->fd = -1;
 	f->seqnum = 0;
 	int own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (own == -1) {
@@ -156,21 +156,10 @@ int forwarder_open(struct forwarder *f, const struct container *c) {
 }
 
 void forwarder_close(struct forwarder *f) {
-	int *fds[] = {&f->fd, &f->data_fd, &f->tags_fd};
-	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		if (*fds[i] != -1) {
-			close(*fds[i]);
-			*fds[i] = -1;
-		}
+	if (f->fd != -1) {
+		close(f->fd);
+		f->fd = -1;
 	}
-}
-
-/* A directory of the container's udev database, opened (and made) once. */
-static int database_dir(const struct container *c, int *fd, const char *path, bool create) {
-	if (*fd == -1) {
-		*fd = container_fs_open_dir(c, path, create, 0755);
-	}
-	return *fd;
 }
 
 /* The database file as udevd writes it (sd-device's device_update_db). */
@@ -207,14 +196,10 @@ static int format_db(const struct device_view *view, char *out, size_t size) {
 	return (int)(off + (size_t)n);
 }
 
-int forward_db_write(struct forwarder *f, const struct container *c,
-	const struct device_view *view) {
-	char content[UEVENT_MAX_SIZE];
-	int len = format_db(view, content, sizeof(content));
-	int data = database_dir(c, &f->data_fd, "run/udev/data", true);
-	int tags = database_dir(c, &f->tags_fd, "run/udev/tags", true);
-	if (len == -1 || data == -1 || tags == -1 ||
-		container_fs_write_file(c, data, view->db_id, content, (size_t)len, 0644) == -1) {
+/* Writes the entry and its tag files below the open data and tags directories. */
+static int write_entry(const struct container *c, int data, int tags,
+	const struct device_view *view, const char *content, size_t len) {
+	if (container_fs_write_file(c, data, view->db_id, content, len, 0644) == -1) {
 		return -1;
 	}
 	int r = 0;
@@ -234,10 +219,34 @@ int forward_db_write(struct forwarder *f, const struct container *c,
 	return r;
 }
 
+int forward_db_write(struct forwarder *f, const struct container *c,
+	const struct device_view *view) {
+	(void)f;
+	char content[UEVENT_MAX_SIZE];
+	int len = format_db(view, content, sizeof(content));
+	if (len == -1) {
+		return -1;
+	}
+	int data = container_fs_open_dir(c, "run/udev/data", true, 0755);
+	int tags = container_fs_open_dir(c, "run/udev/tags", true, 0755);
+	int r = data == -1 || tags == -1 ? -1 : write_entry(c, data, tags, view, content,
+		(size_t)len);
+	int saved = errno;
+	if (data != -1) {
+		close(data);
+	}
+	if (tags != -1) {
+		close(tags);
+	}
+	errno = saved;
+	return r;
+}
+
 int forward_db_remove(struct forwarder *f, const struct container *c,
 	const struct device_view *view) {
+	(void)f;
 	int r = 0;
-	int tags = database_dir(c, &f->tags_fd, "run/udev/tags", false);
+	int tags = container_fs_open_dir(c, "run/udev/tags", false, 0);
 	for (size_t i = 0; tags != -1 && i < view->n_tags; i++) {
 		int tag = container_fs_open_dir_at(c, tags, view->tags[i], false, 0);
 		if (tag != -1) {
@@ -245,9 +254,13 @@ int forward_db_remove(struct forwarder *f, const struct container *c,
 			close(tag);
 		}
 	}
-	int data = database_dir(c, &f->data_fd, "run/udev/data", false);
+	int data = container_fs_open_dir(c, "run/udev/data", false, 0);
 	if (data != -1) {
 		r |= container_fs_unlink(c, data, view->db_id);
+		close(data);
+	}
+	if (tags != -1) {
+		close(tags);
 	}
 	return r == 0 ? 0 : -1;
 }

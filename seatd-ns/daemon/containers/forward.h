@@ -29,9 +29,7 @@ int device_view_build(struct device_view *view, const struct device *dev, const 
 	uint64_t seqnum);
 
 struct forwarder {
-	int fd;          /* NETLINK_KOBJECT_UEVENT, in the container's network namespace */
-	int data_fd;     /* its /run/udev/data and /run/udev/tags, once made: every event */
-	int tags_fd;     /* writes there, and walking the path each time costs */
+	int fd; /* NETLINK_KOBJECT_UEVENT, in the container's network namespace */
 	uint64_t seqnum;
 };
 
@@ -45,7 +43,11 @@ void forwarder_close(struct forwarder *f);
  */
 int forward_prepare(const struct container *c);
 
-/* Writes or removes the udev database entry and tag files of a view in the container. */
+/*
+ * Writes or removes the udev database entry and tag files of a view in the container, in
+ * its /run/udev as it is now: the directories are looked up each time (one lookup each),
+ * never kept, because the container can rename them or mount over them at any time.
+ */
 int forward_db_write(struct forwarder *f, const struct container *c,
 	const struct device_view *view);
 int forward_db_remove(struct forwarder *f, const struct container *c,

@@ -2,7 +2,6 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <linux/mount.h>
-#include <linux/openat2.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 
 #include "container_fs.h"
+#include "group_file.h"
 #include "log.h"
 #include "nodes.h"
 
@@ -60,34 +60,28 @@ void nodes_finish(struct nodes *nodes) {
 	nodes->dir = NULL;
 }
 
-/* The group id (inside the container) of name in its /etc/group, or -1. */
+/*
+ * The group id (inside the container) of name in its /etc/group, or -1. A file that cannot
+ * be read safely (a FIFO, a device, a mount, a huge file) is refused, and its nodes go to
+ * the container's root group.
+ */
 static long container_group(const struct container *c, const char *name) {
-	int etc = container_fs_open_dir(c, "etc", false, 0);
-	if (etc == -1) {
-		return -1;
-	}
-	struct open_how how = {.flags = O_RDONLY | O_CLOEXEC,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
-	int fd = (int)syscall(SYS_openat2, etc, "group", &how, sizeof(how));
-	close(etc);
-	FILE *f = fd != -1 ? fdopen(fd, "re") : NULL;
-	if (f == NULL) {
-		if (fd != -1) {
-			close(fd);
+	static struct log_ratelimit refused;
+	char *text;
+	size_t len;
+	if (container_fs_read_file(c, "etc/group", GROUP_FILE_MAX_SIZE, &text, &len) == -1) {
+		if (errno != ENOENT && log_ratelimit_allow(&refused)) {
+			log_warnf("%s: /etc/group not read: %s (only a regular file of at most %d "
+				  "bytes on its root's mount is); its nodes get its root's group",
+				c->name, errno == EINVAL ? "not a regular file" : strerror(errno),
+				GROUP_FILE_MAX_SIZE);
 		}
 		return -1;
 	}
-	char line[1024];
-	long gid = -1;
-	size_t n = strlen(name);
-	while (gid == -1 && fgets(line, sizeof(line), f) != NULL) {
-		char *colon = strchr(line + n + 1, ':');
-		if (strncmp(line, name, n) == 0 && line[n] == ':' && colon != NULL) {
-			gid = strtol(colon + 1, NULL, 10);
-		}
-	}
-	fclose(f);
-	return gid;
+	gid_t gid;
+	int r = group_file_find(text, len, name, &gid);
+	free(text);
+	return r == 0 ? (long)gid : -1;
 }
 
 static const char *group_for(const struct device *dev) {
