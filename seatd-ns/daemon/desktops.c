@@ -669,7 +669,7 @@ int desktops_register(struct desktops *desktops, const char *name, pid_t pid,
 		log_warnf("container %s: %s", name, *warning);
 	}
 	/* Without it the container's own device cgroup alone decides what it may open. */
-	d->cgroup = cgroup_devices_open(pid);
+	d->cgroup = cgroup_devices_open(pid, d->container.pidfd);
 	if (d->cgroup == NULL) {
 		*warning = errno == EBUSY ? "it shares the daemon's cgroup, so its device access "
 					    "cannot be restricted; give it a cgroup of its own"
