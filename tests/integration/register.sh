@@ -44,7 +44,8 @@ mkfifo "$work/idle"
 exec {idle}<>"$work/idle"
 pause() { read -r -t "$1" -u "$idle" || true; }
 
-# container NAME [OPTIONS]: a container-run container whose init sleeps; sets NAME_pid.
+# container NAME [OPTIONS]: a container-run container whose init sleeps; sets NAME_pid and
+# NAME_runner (container-run's pid).
 # This shell forks nothing else until it is up, so that the pids it takes are predictable.
 container() {
 	local name=$1 tries
@@ -52,6 +53,7 @@ container() {
 	: >"$work/$name.pid"
 	"$CONTAINER_RUN" "$@" --pid-file "$work/$name.pid" -- sleep infinity &
 	pids+=($!)
+	printf -v "${name}_runner" %s $!
 	for ((tries = 0; tries < 200; tries++)); do
 		[ -s "$work/$name.pid" ] && break
 		pause 0.05
@@ -148,14 +150,14 @@ registered desk1 "$desk1_pid" || fail "the hook did not register desk1"
 old=$other_pid
 old_start=$(awk '{ sub(/.*\) /, ""); print $20 }' "/proc/$old/stat")
 kill -KILL "$old"
-wait_until "the other container is gone" eval "! kill -0 $old"
+wait "$other_runner" || true # its pid and container-run's two are free once it exits
 for _ in $(seq 20); do
 	# container-run forks twice: its init is the third new pid.
 	echo $((old - 3)) >/proc/sys/kernel/ns_last_pid
 	container reused --cgroup "seatd-ns-test-reused-$id"
 	[ "$reused_pid" = "$old" ] && break
 	kill -KILL "$reused_pid"
-	wait_until "the container is gone" eval "! kill -0 $reused_pid"
+	wait "$reused_runner" || true
 done
 [ "$reused_pid" = "$old" ] || fail "could not reuse pid $old"
 refused "its pid is another process now" sa d --start-time "$old_start" register desk2 "$old"
