@@ -37,14 +37,23 @@ static void usage(FILE *out) {
 		"                          returns once done, saying if the disable was forced\n"
 		"  detach SEAT [CONTAINER] take a seat from one container, or from all\n"
 		"  reload                  read the configuration again\n"
-		"  register [--kernel-events] [--libseat-protocol legacy|0.9] NAME PID\n"
-		"                          register a desktop container by its init's pid;\n"
+		"  register [--kernel-events] [--libseat-protocol legacy|0.9] [--privileged]\n"
+		"           [--start-time TICKS] NAME PID\n"
+		"                          register a desktop container by its init's pid (pid 1\n"
+		"                          of its own pid namespace, with its own user, mount and\n"
+		"                          network namespaces and cgroup);\n"
 		"                          --kernel-events: also inject kernel-format events,\n"
 		"                          for a container that runs its own udevd;\n"
 		"                          --libseat-protocol: the seatd protocol its libseat\n"
 		"                          speaks, legacy (before 0.9: Debian 12, Ubuntu 24.04;\n"
-		"                          the default) or 0.9 (0.9 and later)\n"
-		"  unregister NAME         forget a container and take its devices back\n"
+		"                          the default) or 0.9 (0.9 and later);\n"
+		"                          --privileged: it runs in the host's user namespace\n"
+		"                          (root only);\n"
+		"                          --start-time: the process's start time as seen when its\n"
+		"                          pid was learnt (field 22 of /proc/PID/stat): refused if\n"
+		"                          the pid names another process by now\n"
+		"  unregister NAME [PID]   forget a container and take its devices back; with PID\n"
+		"                          only if that is its init (as a stop hook knows it)\n"
 		"\n"
 		"  --socket PATH  control socket (default " CONTROL_DEFAULT_SOCKET ")\n"
 		"  --json         machine-readable output (monitor: one object per line)\n");
@@ -441,23 +450,33 @@ static const struct command commands[] = {
 	{"detach", 2, 1, {"seat", "container"}, print_done},
 	{"reload", 0, 0, {NULL}, print_done},
 	{"register", 2, 0, {"name", "pid"}, print_done},
-	{"unregister", 1, 0, {"name"}, print_done},
+	{"unregister", 2, 1, {"name", "pid"}, print_done},
 };
 
 int main(int argc, char *argv[]) {
-	enum { OPT_SOCKET = 256, OPT_JSON, OPT_KERNEL_EVENTS, OPT_LIBSEAT_PROTOCOL, OPT_HELP };
+	enum {
+		OPT_SOCKET = 256,
+		OPT_JSON,
+		OPT_KERNEL_EVENTS,
+		OPT_LIBSEAT_PROTOCOL,
+		OPT_PRIVILEGED,
+		OPT_START_TIME,
+		OPT_HELP
+	};
 	static const struct option long_options[] = {
 		{"socket", required_argument, NULL, OPT_SOCKET},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"kernel-events", no_argument, NULL, OPT_KERNEL_EVENTS},
 		{"libseat-protocol", required_argument, NULL, OPT_LIBSEAT_PROTOCOL},
+		{"privileged", no_argument, NULL, OPT_PRIVILEGED},
+		{"start-time", required_argument, NULL, OPT_START_TIME},
 		{"help", no_argument, NULL, OPT_HELP},
 		{NULL, 0, NULL, 0},
 	};
 	const char *socket_path = CONTROL_DEFAULT_SOCKET;
 	struct output out = {0};
-	bool kernel_events = false;
-	const char *libseat_protocol = NULL;
+	bool kernel_events = false, privileged = false;
+	const char *libseat_protocol = NULL, *start_time = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
 		switch (c) {
@@ -472,6 +491,12 @@ int main(int argc, char *argv[]) {
 			break;
 		case OPT_LIBSEAT_PROTOCOL:
 			libseat_protocol = optarg;
+			break;
+		case OPT_PRIVILEGED:
+			privileged = true;
+			break;
+		case OPT_START_TIME:
+			start_time = optarg;
 			break;
 		case OPT_HELP:
 			usage(stdout);
@@ -505,6 +530,10 @@ int main(int argc, char *argv[]) {
 		control_builder_add(&request, "kernel_events", "yes");
 	}
 	control_builder_add(&request, "libseat_protocol", libseat_protocol);
+	if (privileged) {
+		control_builder_add(&request, "privileged", "yes");
+	}
+	control_builder_add(&request, "start_time", start_time);
 	if (request.overflow) {
 		fprintf(stderr, "seat-assign: arguments too long\n");
 		return EXIT_FAILURE;

@@ -22,8 +22,14 @@
  *   "seats"    -> one "seat" record per seat (name origin container containers switching
  *              hidraw shared_sound), then "end"
  *   "assign" device= seat=, "unassign" device=, "attach" seat= container=,
- *   "detach" seat= [container=], "reload", "unregister" name=,
+ * *   "detach" seat= [container=], "reload",
  *   "register" name= pid= [kernel_events=yes] [libseat_protocol=legacy|0.9]
+ *              [privileged=yes] [start_time=TICKS]
+ *              (the init of a container: pid 1 of its pid namespace, in user, mount and
+ *              network namespaces of its own, its user namespace made by root or the
+ *              client; privileged=yes, from root only, accepts the host's user namespace;
+ *              start_time, /proc/PID/stat's field 22, must be the process's),
+ *   "unregister" name= [pid=] (with pid: only if that is the container's init)
  *              -> "done" (message) then "end", or "error"
  *   "switch" seat= container=
  *              -> once the switch is over (the libseat client of the container that had the

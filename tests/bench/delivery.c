@@ -620,7 +620,7 @@ static int await_receipt(struct bench_container *bc, uint64_t seq, uint64_t *t_n
 
 /* Registers bc as the daemon does (desktops_register) and gives it its keyboard. */
 static void register_container(struct bench_container *bc) {
-	if (container_open(&bc->c, bc->name, bc->init_pid) == -1) {
+	if (container_open(&bc->c, bc->name, bc->init_pid, 0) == -1) {
 		die("container_open %s (pid %d): %s", bc->name, (int)bc->init_pid, strerror(errno));
 	}
 	if (!bc->c.own_userns) {

@@ -19,6 +19,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -54,9 +55,18 @@ struct scratch {
 	char v1[PATH_MAX];          /* the same in v1 devices, when used */
 	char v1_c[PATH_MAX + 16];
 	pid_t pid;
+	int pidfd; /* of pid, as a registration holds its container's init */
 	int fd;
 	struct cgroup_devices *c;
 };
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+static int pidfd_open(pid_t pid) {
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
 
 static void child_serve(int fd) {
 	struct request req;
@@ -101,13 +111,18 @@ static int child_start(struct scratch *s) {
 	close(sv[1]);
 	s->pid = pid;
 	s->fd = sv[0];
-	return 0;
+	s->pidfd = pidfd_open(pid);
+	return s->pidfd != -1 ? 0 : -1;
 }
 
 static void child_stop(struct scratch *s) {
 	if (s->fd != -1) {
 		close(s->fd);
 		s->fd = -1;
+	}
+	if (s->pidfd != -1) {
+		close(s->pidfd);
+		s->pidfd = -1;
 	}
 	if (s->pid > 0) {
 		kill(s->pid, SIGKILL);
@@ -296,7 +311,7 @@ static int attached_programs(const char *cgroup) {
 
 /* Runs body on fresh scratch cgroups and cleans up whatever body did or did not do. */
 static void with_scratch(enum setup setup, void (*body)(struct scratch *)) {
-	struct scratch s = {.pid = -1, .fd = -1};
+	struct scratch s = {.pid = -1, .pidfd = -1, .fd = -1};
 	int fds = count_fds();
 	if (scratch_setup(&s, setup) == 0) {
 		body(&s);
@@ -313,7 +328,7 @@ static void with_scratch(enum setup setup, void (*body)(struct scratch *)) {
 static void body_v2(struct scratch *s) {
 	/* Control: without our program the nodes reach the driver. */
 	test_assert(reached_driver(child_open(s, assigned, O_RDONLY)));
-	s->c = cgroup_devices_open(s->pid);
+	s->c = cgroup_devices_open(s->pid, s->pidfd);
 	test_assert(s->c != NULL);
 	test_assert_str(cgroup_devices_v2_path(s->c), s->v2_c);
 	test_assert(cgroup_devices_v1_path(s->c) == NULL);
@@ -388,7 +403,7 @@ static bool v1_lists(const char *cgroup, const char *rule) {
 static void body_v1(struct scratch *s) {
 	test_assert(child_open(s, "/dev/null", O_RDWR) == 0);
 	test_assert(child_open(s, assigned, O_RDONLY) == EPERM); /* v1 alone denies it */
-	s->c = cgroup_devices_open(s->pid);
+	s->c = cgroup_devices_open(s->pid, s->pidfd);
 	test_assert(s->c != NULL);
 	test_assert_str(cgroup_devices_v2_path(s->c), s->v2_c);
 	test_assert_str(cgroup_devices_v1_path(s->c), s->v1_c);
@@ -440,7 +455,7 @@ static void body_cgroupns(struct scratch *s) {
 	test_assert(child_do(s, OP_UNSHARE_CGROUP, NULL, 0, 0) == 0);
 	test_assert(make_cgroup(scope, sizeof(scope), s->v2_c, "init.scope") == 0);
 	test_assert(move_to(scope, s->pid) == 0);
-	s->c = cgroup_devices_open(s->pid);
+	s->c = cgroup_devices_open(s->pid, s->pidfd);
 	test_assert(s->c != NULL);
 	test_assert_str(cgroup_devices_v2_path(s->c), s->v2_c);
 	test_assert(child_open(s, assigned, O_RDONLY) == EPERM);
@@ -457,7 +472,7 @@ static void test_cgroup_namespace_root(void) {
 }
 
 static void body_died(struct scratch *s) {
-	s->c = cgroup_devices_open(s->pid);
+	s->c = cgroup_devices_open(s->pid, s->pidfd);
 	test_assert(s->c != NULL);
 	test_assert(cgroup_devices_allow(s->c, 'c', 13, 64, CGROUP_DEVICES_RW) == 0);
 	child_stop(s);
@@ -480,7 +495,7 @@ static void test_container_died(void) {
 
 static void body_removed(struct scratch *s) {
 	char elsewhere[PATH_MAX + 16];
-	s->c = cgroup_devices_open(s->pid);
+	s->c = cgroup_devices_open(s->pid, s->pidfd);
 	test_assert(s->c != NULL);
 	test_assert(make_cgroup(elsewhere, sizeof(elsewhere), s->v2, "elsewhere") == 0);
 	test_assert(move_to(elsewhere, s->pid) == 0);
@@ -510,10 +525,10 @@ static void test_moved_and_removed(void) {
 
 /* A daemon that was killed left its program; the next one replaces it. */
 static void body_restart(struct scratch *s) {
-	s->c = cgroup_devices_open(s->pid);
+	s->c = cgroup_devices_open(s->pid, s->pidfd);
 	test_assert(s->c != NULL);
 	test_assert(cgroup_devices_allow(s->c, 'c', 13, 64, CGROUP_DEVICES_RW) == 0);
-	struct cgroup_devices *next = cgroup_devices_open(s->pid);
+	struct cgroup_devices *next = cgroup_devices_open(s->pid, s->pidfd);
 	test_assert(next != NULL);
 	int attached = attached_programs(s->v2_c);
 	int old_check = cgroup_devices_check(s->c), old_errno = errno;
@@ -568,7 +583,7 @@ static int attach_other_program(const char *cgroup) {
 static void body_other_program(struct scratch *s) {
 	test_assert(attach_other_program(s->v2_c) == 0);
 	test_assert(child_open(s, other, O_RDONLY) == EPERM);
-	s->c = cgroup_devices_open(s->pid);
+	s->c = cgroup_devices_open(s->pid, s->pidfd);
 	test_assert(s->c != NULL);
 	test_assert(attached_programs(s->v2_c) == 2);
 	test_assert(cgroup_devices_allow(s->c, 'c', 13, 64, CGROUP_DEVICES_RW) == 0);
@@ -589,14 +604,42 @@ static void test_coexists_with_other_program(void) {
 static void test_refusals(void) {
 	int fds = count_fds();
 	/* Our own cgroup (or the root one): restricting it would restrict us. */
-	test_assert(cgroup_devices_open(getpid()) == NULL && errno == EBUSY);
-	test_assert(cgroup_devices_open(0) == NULL && errno == ESRCH);
-	test_assert(cgroup_devices_open(INT_MAX) == NULL && errno == ESRCH);
+	int self = pidfd_open(getpid());
+	test_assert(cgroup_devices_open(getpid(), self) == NULL && errno == EBUSY);
+	close(self);
+	test_assert(cgroup_devices_open(0, -1) == NULL && errno == ESRCH);
+	test_assert(cgroup_devices_open(INT_MAX, -1) == NULL && errno == EBADF);
 	test_assert(count_fds() == fds);
 }
 
+/*
+ * The registration's init died and its pid now names another process (here the scratch
+ * child, in the scratch cgroup): the pidfd tells, and nothing is attached there.
+ */
+static void body_pid_reused(struct scratch *s) {
+	pid_t dead = fork();
+	if (dead == 0) {
+		_exit(0);
+	}
+	int dead_pidfd = dead > 0 ? pidfd_open(dead) : -1;
+	while (dead > 0 && waitpid(dead, NULL, 0) == -1 && errno == EINTR) {
+	}
+	test_assert(dead_pidfd != -1);
+	s->c = cgroup_devices_open(s->pid, dead_pidfd);
+	test_assert(s->c == NULL && errno == ESRCH);
+	test_assert(attached_programs(s->v2_c) == 0);
+	test_assert(child_open(s, assigned, O_RDONLY) != EPERM);
+	if (dead_pidfd != -1) {
+		close(dead_pidfd);
+	}
+}
+
+static void test_pid_reused(void) {
+	with_scratch(V2_ONLY, body_pid_reused);
+}
+
 static void body_args(struct scratch *s) {
-	s->c = cgroup_devices_open(s->pid);
+	s->c = cgroup_devices_open(s->pid, s->pidfd);
 	test_assert(s->c != NULL);
 	test_assert(cgroup_devices_allow(s->c, 'x', 13, 64, CGROUP_DEVICES_RW) == -1 &&
 		    errno == EINVAL);
@@ -664,6 +707,7 @@ int main(void) {
 	test_run(test_replaces_stale_program);
 	test_run(test_coexists_with_other_program);
 	test_run(test_refusals);
+	test_run(test_pid_reused);
 	test_run(test_arguments);
 	remove_nodes(nodes);
 	return test_main_end();

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,10 +17,6 @@
 #include "device_filter.h"
 #include "log.h"
 #include "probe.h"
-
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
 
 _Static_assert(CGROUP_DEVICES_MKNOD == DEVICE_FILTER_MKNOD, "access bit");
 _Static_assert(CGROUP_DEVICES_READ == DEVICE_FILTER_READ, "access bit");
@@ -499,7 +494,7 @@ fail:;
 	return -1;
 }
 
-struct cgroup_devices *cgroup_devices_open(pid_t pid) {
+struct cgroup_devices *cgroup_devices_open(pid_t pid, int pidfd) {
 	struct kernel_probe_cgroups *self = NULL, *cg = NULL;
 	struct cgroup_devices *c = calloc(1, sizeof(*c));
 	if (c == NULL) {
@@ -507,9 +502,9 @@ struct cgroup_devices *cgroup_devices_open(pid_t pid) {
 	}
 	c->pid = pid;
 	c->v2_fd = c->v1_fd = -1;
-	c->pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+	c->pidfd = pid > 0 ? fcntl(pidfd, F_DUPFD_CLOEXEC, 3) : -1;
 	if (c->pidfd == -1) {
-		errno = ESRCH;
+		errno = pid > 0 ? errno : ESRCH;
 		goto fail;
 	}
 	self = malloc(sizeof(*self));

@@ -45,14 +45,15 @@
 struct cgroup_devices;
 
 /*
- * Takes over device access control for the container whose init is pid. The container's
+ * Takes over device access control for the container whose init is pid, held by pidfd
+ * (which it duplicates: a pid alone could name another process by now). The container's
  * cgroup is the root of its cgroup namespace when it has one of its own (so that an init
  * that moved itself into a child cgroup, as systemd does with init.scope, still has the
  * whole container governed), else the init's cgroup; v1 and v2 paths come from
  * /proc/PID/cgroup and our /proc/self/mountinfo. Our program replaces any program of ours
  * that a previous daemon left there, so the container starts with only the basic devices.
  */
-struct cgroup_devices *cgroup_devices_open(pid_t pid);
+struct cgroup_devices *cgroup_devices_open(pid_t pid, int pidfd);
 
 /*
  * Grants access (CGROUP_DEVICES_* bits) to a device, type 'c' or 'b'; granting again

@@ -57,28 +57,99 @@ int container_gid_to_host(const struct container *c, gid_t inside, gid_t *outsid
 	return map_id(c->gid_map, c->n_gid_map, inside, outside);
 }
 
-/* Whether two namespace fds are the same namespace. */
-static bool same_ns(int a, int b) {
+/* Whether the namespace fd is the one at path (a /proc/PID/ns link). */
+static bool ns_is(int fd, const char *path) {
 	struct stat sa, sb;
-	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	return fstat(fd, &sa) == 0 && stat(path, &sb) == 0 && sa.st_dev == sb.st_dev &&
 	       sa.st_ino == sb.st_ino;
+}
+
+/* Whether a namespace fd is the daemon's or the host's (pid 1's) of that type. */
+static bool ns_is_hosts(int fd, const char *type) {
+	char self[32], init[32];
+	snprintf(self, sizeof(self), "/proc/self/ns/%s", type);
+	snprintf(init, sizeof(init), "/proc/1/ns/%s", type);
+	return ns_is(fd, self) || ns_is(fd, init);
 }
 
 /* Whether the network namespace belongs to the initial user namespace (ours). */
 static bool netns_owned_by_initial_userns(int net_fd) {
 	int owner = ioctl(net_fd, NS_GET_USERNS);
-	int ours = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
-	bool initial = owner != -1 && ours != -1 && same_ns(owner, ours);
+	bool initial = owner != -1 && ns_is(owner, "/proc/self/ns/user");
 	if (owner != -1) {
 		close(owner);
-	}
-	if (ours != -1) {
-		close(ours);
 	}
 	return initial;
 }
 
-int container_open(struct container *c, const char *name, pid_t pid) {
+/* Reads a small /proc file of the process into buf, NUL-terminated. */
+static int read_proc_file(int proc_fd, const char *file, char *buf, size_t size) {
+	int fd = openat(proc_fd, file, O_RDONLY | O_CLOEXEC);
+	if (fd == -1) {
+		return -1;
+	}
+	ssize_t n = read(fd, buf, size - 1);
+	int saved = errno;
+	close(fd);
+	if (n == -1) {
+		errno = saved;
+		return -1;
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+/* Its start time: the 22nd field of stat, the 20th after the command's closing ")". */
+static int read_start_time(int proc_fd, unsigned long long *start_time) {
+	char buf[1024];
+	if (read_proc_file(proc_fd, "stat", buf, sizeof(buf)) == -1) {
+		return -1;
+	}
+	const char *p = strrchr(buf, ')');
+	if (p == NULL || sscanf(p + 1, " %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+				      "%*s %*s %*s %*s %*s %llu", start_time) != 1) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Whether it is pid 1 of its pid namespace: the last number of status's "NSpid:" line. */
+static int read_pidns_init(int proc_fd, bool *init) {
+	char buf[4096];
+	if (read_proc_file(proc_fd, "status", buf, sizeof(buf)) == -1) {
+		return -1;
+	}
+	const char *line = strstr(buf, "\nNSpid:");
+	if (line == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	line += strlen("\nNSpid:");
+	const char *end = line + strcspn(line, "\n");
+	while (end > line && strchr(" \t", end[-1]) == NULL) {
+		end--;
+	}
+	*init = strncmp(end, "1\n", 2) == 0;
+	return 0;
+}
+
+/* Its user namespace: whether it is the host's, and who made it. */
+static int read_userns(struct container *c, int proc_fd) {
+	int fd = openat(proc_fd, "ns/user", O_RDONLY | O_CLOEXEC);
+	if (fd == -1) {
+		return -1;
+	}
+	c->host_userns = ns_is_hosts(fd, "user");
+	int r = c->host_userns ? 0 : ioctl(fd, NS_GET_OWNER_UID, &c->userns_owner);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return r == -1 ? -1 : 0;
+}
+
+int container_open(struct container *c, const char *name, pid_t pid,
+	unsigned long long start_time) {
 	memset(c, 0, sizeof(*c));
 	c->pidfd = c->root_fd = c->net_fd = c->mnt_fd = -1;
 	int proc_fd = -1;
@@ -102,11 +173,18 @@ int container_open(struct container *c, const char *name, pid_t pid) {
 	c->mnt_fd = openat(proc_fd, "ns/mnt", O_RDONLY | O_CLOEXEC);
 	if (c->root_fd == -1 || c->net_fd == -1 || c->mnt_fd == -1 ||
 		read_id_map(proc_fd, "uid_map", c->uid_map, &c->n_uid_map) == -1 ||
-		read_id_map(proc_fd, "gid_map", c->gid_map, &c->n_gid_map) == -1) {
+		read_id_map(proc_fd, "gid_map", c->gid_map, &c->n_gid_map) == -1 ||
+		read_start_time(proc_fd, &c->start_time) == -1 ||
+		read_pidns_init(proc_fd, &c->pidns_init) == -1 || read_userns(c, proc_fd) == -1) {
 		goto fail;
 	}
 	/* Still the process the pidfd names? Otherwise those fds may be another's. */
 	if (syscall(SYS_pidfd_send_signal, c->pidfd, 0, NULL, 0) == -1) {
+		goto fail;
+	}
+	/* The caller saw another process under that pid: its container has exited. */
+	if (start_time != 0 && start_time != c->start_time) {
+		errno = ESTALE;
 		goto fail;
 	}
 	if (container_uid_to_host(c, 0, &c->root_uid) == -1 ||
@@ -126,6 +204,30 @@ fail:;
 	container_close(c);
 	errno = saved == ENOENT ? ESRCH : saved;
 	return -1;
+}
+
+const char *container_refusal(const struct container *c, bool privileged, uid_t requester) {
+	if (ns_is_hosts(c->mnt_fd, "mnt")) {
+		return "it shares the host's mount namespace: it is not a container";
+	}
+	/* The udev events meant for it would reach the host's listeners. */
+	if (ns_is_hosts(c->net_fd, "net")) {
+		return "it shares the host's network namespace: give it one of its own (LXC: "
+		       "lxc.net.0.type = empty or veth)";
+	}
+	if (!c->pidns_init) {
+		return "it is not the init of a PID namespace of its own: give the pid of the "
+		       "container's init";
+	}
+	if (c->host_userns && (!privileged || requester != 0)) {
+		return "it runs in the host's user namespace (a privileged container): only root "
+		       "may register it, with --privileged";
+	}
+	if (!c->host_userns && requester != 0 && c->userns_owner != 0 &&
+		c->userns_owner != requester) {
+		return "its user namespace was made by another user than root or you";
+	}
+	return NULL;
 }
 
 void container_close(struct container *c) {

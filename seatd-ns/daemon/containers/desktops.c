@@ -638,24 +638,31 @@ static int container_exited(int fd, uint32_t events, void *data) {
 	return 0;
 }
 
-int desktops_register(struct desktops *desktops, const char *name, pid_t pid,
+int desktops_register(struct desktops *desktops, struct container *container,
 	bool kernel_events, enum libseat_endpoint_protocol protocol, const char **warning) {
 	*warning = NULL;
-	if (desktops_find(desktops, name) != NULL) {
+	struct desktop *d = NULL;
+	if (desktops_find(desktops, container->name) != NULL) {
 		errno = EEXIST;
-		return -1;
+	} else {
+		d = calloc(1, sizeof(*d));
 	}
-	struct desktop *d = calloc(1, sizeof(*d));
 	if (d == NULL) {
+		int saved = errno;
+		container_close(container);
+		errno = saved;
 		return -1;
 	}
 	d->desktops = desktops;
 	d->kernel_events = kernel_events;
 	d->libseat_protocol = protocol;
 	d->forwarder.fd = -1;
-	if (container_open(&d->container, name, pid) == -1) {
-		free(d);
-		return -1;
+	d->container = *container;
+	const char *name = d->container.name;
+	/* Deny by default from the start: without its program nothing would ever be denied. */
+	d->cgroup = cgroup_devices_open(d->container.pid, d->container.pidfd);
+	if (d->cgroup == NULL) {
+		goto fail;
 	}
 	if (forward_prepare(&d->container) == -1) {
 		log_warnf("container %s: cannot create /run/udev/control: %s", name,
@@ -665,30 +672,26 @@ int desktops_register(struct desktops *desktops, const char *name, pid_t pid,
 		poller_add(&desktops->daemon->poller, &d->exit_source, d->container.pidfd, EPOLLIN,
 			container_exited, d) == -1 ||
 		hashmap_put(&desktops->by_name, &d->entry, d->container.name) == -1) {
-		int saved = errno;
-		poller_remove(&desktops->daemon->poller, &d->exit_source);
-		forwarder_close(&d->forwarder);
-		container_close(&d->container);
-		free(d);
-		errno = saved;
-		return -1;
+		goto fail;
 	}
 	if (!d->container.own_userns) {
 		*warning = "its network namespace belongs to the host's user namespace, so the "
 			   "kernel sends it every host uevent; give it a user namespace of its own";
 		log_warnf("container %s: %s", name, *warning);
 	}
-	/* Without it the container's own device cgroup alone decides what it may open. */
-	d->cgroup = cgroup_devices_open(pid);
-	if (d->cgroup == NULL) {
-		*warning = errno == EBUSY ? "it shares the daemon's cgroup, so its device access "
-					    "cannot be restricted; give it a cgroup of its own"
-					  : "its device cgroup cannot be controlled";
-		log_warnf("container %s: %s (%s)", name, *warning, strerror(errno));
-	}
-	log_infof("container %s registered (pid %d)", name, (int)pid);
+	log_infof("container %s registered (pid %d)", name, (int)d->container.pid);
 	desktops_sync(desktops);
 	return 0;
+
+fail:;
+	int saved = errno;
+	poller_remove(&desktops->daemon->poller, &d->exit_source);
+	forwarder_close(&d->forwarder);
+	cgroup_devices_close(d->cgroup);
+	container_close(&d->container);
+	free(d);
+	errno = saved;
+	return -1;
 }
 
 int desktops_unregister(struct desktops *desktops, const char *name) {

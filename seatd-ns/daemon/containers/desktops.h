@@ -82,12 +82,15 @@ int desktops_init(struct desktops *desktops, struct seatd_ns *daemon, const char
 void desktops_finish(struct desktops *desktops);
 
 /*
- * Registers a container by name and init pid; with kernel_events, its events are also
- * injected in the kernel's format (for a container that runs its own udevd). Sets *warning to a static sentence when the
- * container's network namespace belongs to the host's user namespace (it then hears every
- * host uevent from the kernel). Returns 0, or -1 with errno (EEXIST, ESRCH, ...).
+ * Registers a container held by container_open, which it takes over (and closes on
+ * failure); with kernel_events, its events are also injected in the kernel's format (for a
+ * container that runs its own udevd). Its cgroup gets the device program, or it is not
+ * registered. Sets *warning to a static sentence when the container's network namespace
+ * belongs to the host's user namespace (it then hears every host uevent from the kernel).
+ * Returns 0, or -1 with errno (EEXIST, ESRCH, and cgroup_devices_open's: EBUSY, ENOENT,
+ * ENOTSUP, ...).
  */
-int desktops_register(struct desktops *desktops, const char *name, pid_t pid,
+int desktops_register(struct desktops *desktops, struct container *container,
 	bool kernel_events, enum libseat_endpoint_protocol protocol, const char **warning);
 int desktops_unregister(struct desktops *desktops, const char *name);
 struct desktop *desktops_find(struct desktops *desktops, const char *name);

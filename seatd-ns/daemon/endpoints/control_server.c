@@ -10,7 +10,9 @@
 #include "control_server.h"
 
 #define MAX_CLIENTS 256
-#define MAX_QUEUED_BYTES (8 * 1024 * 1024)
+/* Room for a large host's device list per client, which the socket buffer mostly holds. */
+#define MAX_QUEUED_BYTES (1024 * 1024)
+#define MAX_QUEUED_BYTES_ALL (16 * 1024 * 1024)
 #define MAX_PEER_GROUPS 256
 
 static int client_flush(struct control_client *client);
@@ -39,6 +41,7 @@ static void client_destroy(struct control_client *client) {
 		free(client->queue_head);
 		client->queue_head = next;
 	}
+	server->queued_bytes -= client->queued_bytes;
 	if (client->prev != NULL) {
 		client->prev->next = client->next;
 	} else {
@@ -58,13 +61,14 @@ static void send_error_now(int fd, const char *message) {
 	send(fd, b.buf, b.len, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
-/* Root, or a member of the configured group (primary or supplementary). */
-static bool peer_is_allowed(const struct control_server *server, int fd) {
+/* Root, or a member of the configured group (primary or supplementary); sets *uid. */
+static bool peer_is_allowed(const struct control_server *server, int fd, uid_t *uid) {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
 		return false;
 	}
+	*uid = cred.uid;
 	if (cred.uid == 0) {
 		return true;
 	}
@@ -123,7 +127,8 @@ static int server_accept(int fd, uint32_t events, void *data) {
 	if (client_fd == -1) {
 		return 0; /* EAGAIN, or the peer went away already */
 	}
-	if (!peer_is_allowed(server, client_fd)) {
+	uid_t uid;
+	if (!peer_is_allowed(server, client_fd, &uid)) {
 		if (log_ratelimit_allow(&server->refusal_log)) {
 			log_warn("control connection refused: not root nor in the control group");
 		}
@@ -143,6 +148,7 @@ static int server_accept(int fd, uint32_t events, void *data) {
 	}
 	client->server = server;
 	client->fd = client_fd;
+	client->uid = uid;
 	if (poller_add(server->poller, &client->source, client_fd, EPOLLIN, client_event, client) ==
 		-1) {
 		close(client_fd);
@@ -231,7 +237,8 @@ static int client_flush(struct control_client *client) {
 			return -1;
 		}
 		client->queue_head = m->next;
-		client->queued_bytes -= m->len;
+		client->queued_bytes -= sizeof(*m) + m->len;
+		client->server->queued_bytes -= sizeof(*m) + m->len;
 		free(m);
 	}
 	client->queue_tail = NULL;
@@ -246,11 +253,16 @@ int control_client_send(struct control_client *client, const struct control_buil
 	if (client->queue_head == NULL && errno != EAGAIN) {
 		return -1;
 	}
-	if (client->queued_bytes + b->len > MAX_QUEUED_BYTES) {
-		log_warn("control client does not read its replies, disconnected");
+	struct control_server *server = client->server;
+	size_t size = sizeof(struct control_message) + b->len;
+	if (client->queued_bytes + size > MAX_QUEUED_BYTES ||
+		server->queued_bytes + size > MAX_QUEUED_BYTES_ALL) {
+		if (log_ratelimit_allow(&server->refusal_log)) {
+			log_warn("control client does not read its replies, disconnected");
+		}
 		return -1;
 	}
-	struct control_message *m = malloc(sizeof(*m) + b->len);
+	struct control_message *m = malloc(size);
 	if (m == NULL) {
 		return -1;
 	}
@@ -263,8 +275,9 @@ int control_client_send(struct control_client *client, const struct control_buil
 		client->queue_head = m;
 	}
 	client->queue_tail = m;
-	client->queued_bytes += b->len;
-	return poller_modify(client->server->poller, &client->source, EPOLLIN | EPOLLOUT);
+	client->queued_bytes += size;
+	server->queued_bytes += size;
+	return poller_modify(server->poller, &client->source, EPOLLIN | EPOLLOUT);
 }
 
 void control_server_broadcast(struct control_server *server, const struct control_builder *b) {

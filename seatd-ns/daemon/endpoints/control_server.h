@@ -31,6 +31,7 @@ struct control_client {
 	struct control_server *server;
 	struct poller_source source;
 	int fd;
+	uid_t uid; /* the peer's, when it connected */
 	bool monitor;
 	/* Set by whoever will answer later (a switch): cleared when the client goes. */
 	struct control_client **waiter;
@@ -46,6 +47,7 @@ struct control_server {
 	struct poller_source source;
 	struct control_client *clients;
 	unsigned n_clients;
+	size_t queued_bytes; /* of every client's queue */
 	control_handler_fn handler;
 	void *handler_data;
 	struct log_ratelimit refusal_log;
@@ -56,7 +58,11 @@ int control_server_init(struct control_server *server, struct poller *poller, co
 	gid_t group, control_handler_fn handler, void *data);
 void control_server_finish(struct control_server *server);
 
-/* Queues a record to one client; returns -1 if it was disconnected for not keeping up. */
+/*
+ * Queues a record to one client; returns -1 if it was disconnected for not keeping up: its
+ * queue is bounded, and so are all queues together, so that clients that do not read cannot
+ * make the daemon hold more than a few MiB.
+ */
 int control_client_send(struct control_client *client, const struct control_builder *b);
 
 /* Sends a record to every client that asked to monitor. */

@@ -675,8 +675,51 @@ static int reload(struct seatd_ns *daemon, struct control_client *client) {
 	return send_done(client, "configuration reloaded");
 }
 
+/* The registered container whose init is that process, or NULL. */
+static struct desktop *find_registered_process(struct seatd_ns *daemon, pid_t pid) {
+	for (struct hashmap_entry *e = hashmap_first(&daemon->desktops.by_name); e;
+		e = hashmap_next(&daemon->desktops.by_name, e)) {
+		struct desktop *d = hashmap_container_of(e, struct desktop, entry);
+		/* Held by pidfd: while it is registered, no other process has its pid. */
+		if (d->container.pid == pid) {
+			return d;
+		}
+	}
+	return NULL;
+}
+
+/* Why a registration failed, from container_open's or desktops_register's errno. */
+static const char *register_error(int err) {
+	switch (err) {
+	case ESRCH:
+		return "no such process, or it exited";
+	case ESTALE:
+		return "its pid is another process now than the one the client saw: the "
+		       "container has exited";
+	case EBUSY:
+		return "it shares the daemon's cgroup, so its device access cannot be "
+		       "restricted: give it a cgroup of its own";
+	case ENOENT:
+		return "it has no cgroup the daemon can see, so its device access cannot be "
+		       "restricted";
+	case ENOTSUP:
+		return "its device access cannot be restricted: no cgroup v2, and its v1 devices "
+		       "cgroup allows every device";
+	default:
+		return strerror(err);
+	}
+}
+
+/*
+ * register NAME PID: a real container only (container_refusal), held from here on by its
+ * pidfd. start_time, when the client gives it, binds the pid to the process it saw.
+ */
 static int register_container(struct seatd_ns *daemon, struct control_client *client,
-	const char *name, const char *pid_text, bool kernel_events, const char *protocol_name) {
+	const struct control_record *request) {
+	const char *name = control_record_get(request, "name");
+	const char *pid_text = control_record_get(request, "pid");
+	const char *start_text = control_record_get(request, "start_time");
+	const char *protocol_name = control_record_get(request, "libseat_protocol");
 	char message[512];
 	if (name == NULL || pid_text == NULL) {
 		return send_error(client, "usage: register NAME PID");
@@ -698,11 +741,44 @@ static int register_container(struct seatd_ns *daemon, struct control_client *cl
 	if (*pid_text == '\0' || *end != '\0' || pid <= 1 || pid > 4194304) {
 		return send_error(client, "invalid pid");
 	}
-	const char *warning;
-	if (desktops_register(&daemon->desktops, name, (pid_t)pid, kernel_events, protocol,
-		    &warning) == -1) {
+	unsigned long long start_time = 0;
+	if (start_text != NULL) {
+		errno = 0;
+		start_time = strtoull(start_text, &end, 10);
+		if (*start_text < '0' || *start_text > '9' || *end != '\0' || errno != 0 ||
+			start_time == 0) {
+			return send_error(client, "invalid start time");
+		}
+	}
+	const struct desktop *same = desktops_find(&daemon->desktops, name);
+	if (same != NULL) {
+		snprintf(message, sizeof(message), "cannot register %s: a container of that name "
+			 "is registered (pid %d)", name, (int)same->container.pid);
+		return send_error(client, message);
+	}
+	struct container container;
+	if (container_open(&container, name, (pid_t)pid, start_time) == -1) {
 		snprintf(message, sizeof(message), "cannot register %s: %s", name,
-			errno == EEXIST ? "a container of that name is registered" : strerror(errno));
+			register_error(errno));
+		return send_error(client, message);
+	}
+	const char *why = container_refusal(&container,
+		control_record_get(request, "privileged") != NULL, client->uid);
+	same = find_registered_process(daemon, container.pid);
+	if (why != NULL || same != NULL) {
+		snprintf(message, sizeof(message), "cannot register %s: %s%s", name,
+			why != NULL ? why : "that process is registered already, as ",
+			why != NULL ? "" : same->container.name);
+		log_warnf("%s (pid %ld, asked by uid %u)", message, pid, (unsigned)client->uid);
+		container_close(&container);
+		return send_error(client, message);
+	}
+	const char *warning;
+	if (desktops_register(&daemon->desktops, &container,
+		    control_record_get(request, "kernel_events") != NULL, protocol, &warning) == -1) {
+		snprintf(message, sizeof(message), "cannot register %s: %s", name,
+			register_error(errno));
+		log_warnf("%s", message);
 		return send_error(client, message);
 	}
 	snprintf(message, sizeof(message), "%s registered%s%s", name, warning ? "; warning: " : "",
@@ -710,16 +786,32 @@ static int register_container(struct seatd_ns *daemon, struct control_client *cl
 	return send_done(client, message);
 }
 
+/*
+ * unregister NAME [PID]: with PID (as a stop hook gives it), only if NAME's init is that
+ * process, so that a stopping container of the same name elsewhere leaves it alone.
+ */
 static int unregister_container(struct seatd_ns *daemon, struct control_client *client,
-	const char *name) {
+	const char *name, const char *pid_text) {
 	char message[512];
 	if (name == NULL) {
-		return send_error(client, "usage: unregister NAME");
+		return send_error(client, "usage: unregister NAME [PID]");
 	}
-	if (desktops_unregister(&daemon->desktops, name) == -1) {
+	struct desktop *d = desktops_find(&daemon->desktops, name);
+	if (d == NULL) {
 		snprintf(message, sizeof(message), "%.64s is not registered", name);
 		return send_error(client, message);
 	}
+	if (pid_text != NULL) {
+		char *end;
+		long pid = strtol(pid_text, &end, 10);
+		if (*pid_text == '\0' || *end != '\0' || pid != d->container.pid) {
+			snprintf(message, sizeof(message), "%s is registered with another process "
+				 "(pid %d), not %.16s: not unregistered", name,
+				(int)d->container.pid, pid_text);
+			return send_error(client, message);
+		}
+	}
+	desktops_unregister(&daemon->desktops, name);
 	snprintf(message, sizeof(message), "%s unregistered", name);
 	return send_done(client, message);
 }
@@ -764,13 +856,11 @@ int seatd_ns_handle_request(void *data, struct control_client *client,
 		return reload(daemon, client);
 	}
 	if (strcmp(verb, "register") == 0) {
-		return register_container(daemon, client, control_record_get(request, "name"),
-			control_record_get(request, "pid"),
-			control_record_get(request, "kernel_events") != NULL,
-			control_record_get(request, "libseat_protocol"));
+		return register_container(daemon, client, request);
 	}
 	if (strcmp(verb, "unregister") == 0) {
-		return unregister_container(daemon, client, control_record_get(request, "name"));
+		return unregister_container(daemon, client, control_record_get(request, "name"),
+			control_record_get(request, "pid"));
 	}
 	char message[128];
 	snprintf(message, sizeof(message), "unknown request \"%.64s\"", verb);
