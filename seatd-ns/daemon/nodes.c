@@ -60,8 +60,7 @@ void nodes_finish(struct nodes *nodes) {
 	nodes->dir = NULL;
 }
 
-/* The group id (inside the container) of name in its /etc/group, or -1. */
-static long container_group(const struct container *c, const char *name) {
+long nodes_container_group(const struct container *c, const char *name) {
 	int etc = container_fs_open_dir(c, "etc", false, 0);
 	if (etc == -1) {
 		return -1;
@@ -109,7 +108,7 @@ static void node_owner(const struct container *c, const struct device *dev, uid_
 	*uid = c->root_uid;
 	*gid = c->root_gid;
 	const char *group = group_for(dev);
-	long inside = group != NULL ? container_group(c, group) : -1;
+	long inside = group != NULL ? nodes_container_group(c, group) : -1;
 	gid_t host;
 	if (inside >= 0 && container_gid_to_host(c, (gid_t)inside, &host) == 0) {
 		*gid = host;
