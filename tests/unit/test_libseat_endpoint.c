@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -344,7 +346,8 @@ static void child_stop(struct child *child) {
 
 /* Endpoint setup */
 
-static struct libseat_endpoint *endpoint_new(void) {
+/* An endpoint for the processes of the pid namespace pidns (taken over). */
+static struct libseat_endpoint *endpoint_new_in(int pidns) {
 	unlink(sock_path);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
@@ -353,7 +356,8 @@ static struct libseat_endpoint *endpoint_new(void) {
 		listen(fd, 16) == -1) {
 		return NULL;
 	}
-	struct libseat_endpoint *ep = libseat_endpoint_create(&poller, fd, SEAT_NAME, resolve, NULL);
+	struct libseat_endpoint *ep = libseat_endpoint_create(&poller, fd, pidns, SEAT_NAME,
+		resolve, NULL);
 	if (ep != NULL) {
 		libseat_endpoint_set_disabled_callback(ep, on_disabled, NULL);
 		if (libseat_legacy) {
@@ -362,6 +366,11 @@ static struct libseat_endpoint *endpoint_new(void) {
 	}
 	disabled_count = disabled_forced = 0;
 	return ep;
+}
+
+/* The test process's own pid namespace: its children are the container's processes. */
+static struct libseat_endpoint *endpoint_new(void) {
+	return endpoint_new_in(open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
 }
 
 static int count_fds(void) {
@@ -895,6 +904,285 @@ static void test_disable_after_unread_enable(void) {
 	libseat_endpoint_destroy(ep);
 }
 
+/*
+ * Connections from a peer with other credentials or in other pid namespaces: a child enters
+ * a pid namespace (or none), nests that many more, drops to uid (with group as its one
+ * supplementary group), connects and hands the socket over, and stays until told to go, so
+ * that the endpoint sees a live process.
+ */
+struct peer_setup {
+	int pidns_fd; /* -1: the test's own */
+	int nested;
+	uid_t uid;    /* 0: stays root */
+	gid_t group;  /* 0: none */
+};
+
+struct peer {
+	pid_t pid;
+	int link_fd; /* closing it lets the peer go */
+};
+
+static int send_fd(int sock, int fd) {
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	char byte = 'f';
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+		.msg_controllen = sizeof(control.buf)};
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &fd, sizeof(fd));
+	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+}
+
+static int recv_fd(int sock) {
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	char byte;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+		.msg_controllen = sizeof(control.buf)};
+	int fd = -1;
+	struct cmsghdr *cmsg;
+	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) == 1 && (cmsg = CMSG_FIRSTHDR(&msg)) != NULL &&
+		cmsg->cmsg_type == SCM_RIGHTS) {
+		memcpy(&fd, CMSG_DATA(cmsg), sizeof(fd));
+	}
+	return fd;
+}
+
+static void peer_main(const struct peer_setup *s, int link) {
+	if (s->pidns_fd != -1 && setns(s->pidns_fd, CLONE_NEWPID) == -1) {
+		_exit(1);
+	}
+	/* A pid namespace entered or made is its children's: the connecting one is a child. */
+	for (int level = 0;; level++) {
+		pid_t pid = fork();
+		if (pid == -1) {
+			_exit(1);
+		}
+		if (pid > 0) {
+			int status;
+			waitpid(pid, &status, 0);
+			_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+		}
+		if (level == s->nested) {
+			break;
+		}
+		if (unshare(CLONE_NEWPID) == -1) {
+			_exit(1);
+		}
+	}
+	if (s->uid != 0 && (setgroups(s->group != 0, &s->group) == -1 ||
+				   setresgid(s->uid, s->uid, s->uid) == -1 ||
+				   setresuid(s->uid, s->uid, s->uid) == -1)) {
+		_exit(1);
+	}
+	int fd = raw_connect();
+	char c;
+	if (fd == -1 || send_fd(link, fd) == -1 || read(link, &c, 1) != 0) {
+		_exit(1);
+	}
+	_exit(0);
+}
+
+/* The peer's connection, or -1. */
+static int peer_connect(struct peer *peer, struct peer_setup setup) {
+	int link[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, link) == -1) {
+		return -1;
+	}
+	fflush(stderr);
+	peer->pid = fork();
+	if (peer->pid == 0) {
+		close(link[0]);
+		peer_main(&setup, link[1]);
+	}
+	close(link[1]);
+	peer->link_fd = link[0];
+	return peer->pid == -1 ? -1 : recv_fd(link[0]);
+}
+
+static void peer_end(struct peer *peer) {
+	close(peer->link_fd);
+	waitpid(peer->pid, NULL, 0);
+}
+
+/* A pid namespace whose init (held as holder, until peer_end) only waits: the container. */
+static int container_pidns(struct peer *holder) {
+	int link[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, link) == -1) {
+		return -1;
+	}
+	fflush(stderr);
+	holder->pid = fork();
+	if (holder->pid == 0) {
+		close(link[0]);
+		if (unshare(CLONE_NEWPID) == -1) {
+			_exit(1);
+		}
+		pid_t init = fork();
+		if (init == 0) {
+			char c;
+			_exit(read(link[1], &c, 1) != 0);
+		}
+		int ns = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
+		if (init == -1 || ns == -1 || send_fd(link[1], ns) == -1) {
+			_exit(1);
+		}
+		waitpid(init, NULL, 0);
+		_exit(0);
+	}
+	close(link[1]);
+	holder->link_fd = link[0];
+	return holder->pid == -1 ? -1 : recv_fd(link[0]);
+}
+
+/* Whether the endpoint closed fd without a word. */
+static bool was_closed(int fd) {
+	raw_fd_wait = fd;
+	char c;
+	return pump_until(raw_readable) && recv(fd, &c, 1, MSG_DONTWAIT) == 0;
+}
+
+/* Opens the seat and then path over a raw connection: the reply's opcode, its error code. */
+static uint16_t raw_open(int fd, const char *path, int *error_code) {
+	struct seatd_proto_header h;
+	uint8_t body[256];
+	if (raw_send(fd, SEATD_CLIENT_OPEN_SEAT, NULL, 0) == -1 ||
+		raw_read_header(fd, &h, body, sizeof(body)) == -1 ||
+		h.opcode != SEATD_SERVER_SEAT_OPENED ||
+		raw_read_header(fd, &h, body, sizeof(body)) == -1 ||
+		h.opcode != SEATD_SERVER_ENABLE_SEAT) {
+		return 0;
+	}
+	uint8_t req[sizeof(struct seatd_proto_open_device) + 64];
+	struct seatd_proto_open_device msg = {.path_len = (uint16_t)(strlen(path) + 1)};
+	memcpy(req, &msg, sizeof(msg));
+	memcpy(req + sizeof(msg), path, msg.path_len);
+	struct seatd_proto_error error = {0};
+	if (raw_send(fd, SEATD_CLIENT_OPEN_DEVICE, req, (uint16_t)(sizeof(msg) + msg.path_len)) ==
+			-1 ||
+		raw_read_header(fd, &h, &error, sizeof(error)) == -1) {
+		return 0;
+	}
+	*error_code = error.error_code;
+	return h.opcode;
+}
+
+static void test_peers(void) {
+	/* The container: a pid namespace of its own, entered by the peers that belong to it. */
+	struct peer holder;
+	int ns = container_pidns(&holder);
+	test_assert(ns != -1);
+	struct libseat_endpoint *ep = endpoint_new_in(fcntl(ns, F_DUPFD_CLOEXEC, 0));
+	test_assert(ep != NULL);
+	test_assert(libseat_endpoint_set_active(ep, true) == 0);
+	cur_ep = ep;
+	/* Reachable by anyone here: the endpoint alone decides. */
+	test_assert(chmod(tmpdir, 0711) == 0 && chmod(sock_path, 0666) == 0);
+
+	/* A process outside it, root or not: turned away unserved. */
+	struct peer peer;
+	int fd = peer_connect(&peer, (struct peer_setup){.pidns_fd = -1});
+	test_assert(fd != -1 && was_closed(fd));
+	close(fd);
+	peer_end(&peer);
+	fd = peer_connect(&peer, (struct peer_setup){.pidns_fd = -1, .uid = 1000});
+	test_assert(fd != -1 && was_closed(fd));
+	close(fd);
+	peer_end(&peer);
+	test_assert(libseat_endpoint_client_count(ep) == 0);
+
+	/* Its processes, also in a pid namespace nested in it: served. */
+	for (int nested = 0; nested < 2; nested++) {
+		fd = peer_connect(&peer, (struct peer_setup){.pidns_fd = ns, .nested = nested});
+		test_assert(fd != -1 && next_is_pong(fd));
+		close(fd);
+		peer_end(&peer);
+	}
+
+	/* A user the node's mode does not let in gets the seat, not the device; a member of
+	 * the node's group gets both. */
+	if (made_nodes) {
+		int err = 0;
+		want_clients = 0;
+		test_assert(pump_until(clients_are));
+		fd = peer_connect(&peer, (struct peer_setup){.pidns_fd = ns, .uid = 1000});
+		test_assert(fd != -1);
+		test_assert(raw_open(fd, "/dev/input/event99", &err) == SEATD_SERVER_ERROR);
+		test_assert(err == EACCES);
+		close(fd);
+		peer_end(&peer);
+		test_assert(chown(node99, 0, 4242) == 0 && chmod(node99, 0660) == 0);
+		test_assert(pump_until(clients_are));
+		fd = peer_connect(&peer, (struct peer_setup){.pidns_fd = ns, .uid = 1000, .group = 4242});
+		test_assert(fd != -1);
+		test_assert(raw_open(fd, "/dev/input/event99", &err) == SEATD_SERVER_DEVICE_OPENED);
+		close(fd);
+		peer_end(&peer);
+		test_assert(chown(node99, 0, 0) == 0 && chmod(node99, 0600) == 0);
+	}
+
+	want_clients = 0;
+	test_assert(pump_until(clients_are));
+	libseat_endpoint_destroy(ep);
+	close(ns);
+	peer_end(&holder);
+	test_assert(chmod(tmpdir, 0700) == 0);
+}
+
+/* Idle connections fill the endpoint; past their grace they make room for the compositor. */
+static void test_idle_clients(void) {
+	struct libseat_endpoint *ep = endpoint_new();
+	test_assert(ep != NULL);
+	test_assert(libseat_endpoint_set_active(ep, true) == 0);
+	cur_ep = ep;
+	int idle[LIBSEAT_ENDPOINT_MAX_CLIENTS];
+	for (size_t i = 0; i < LIBSEAT_ENDPOINT_MAX_CLIENTS; i++) {
+		idle[i] = raw_connect();
+		test_assert(idle[i] != -1);
+	}
+	want_clients = LIBSEAT_ENDPOINT_MAX_CLIENTS;
+	test_assert(pump_until(clients_are));
+
+	/* Within their grace they keep their places: a newcomer is turned away. */
+	int fd = raw_connect();
+	test_assert(fd != -1 && was_closed(fd));
+	close(fd);
+	test_assert(clients_are());
+
+	pump_ms(LIBSEAT_ENDPOINT_OPEN_GRACE_MS + 100);
+	struct child child;
+	test_assert(child_start(&child, false));
+	struct report r = next_report();
+	test_assert(r.tag == 'S' && r.err == 0);
+	test_assert(next_report().tag == 'E');
+	/* The oldest idle one gave its place (the child holds a copy of the endpoint's side, so
+	 * it sees no hangup): asked first, it alone gets no answer. */
+	test_assert(clients_are());
+	test_assert(raw_send(idle[0], SEATD_CLIENT_PING, NULL, 0) == 0);
+	for (size_t i = 1; i < LIBSEAT_ENDPOINT_MAX_CLIENTS; i++) {
+		test_assert(next_is_pong(idle[i]));
+	}
+	raw_fd_wait = idle[0];
+	test_assert(!raw_readable());
+
+	child_stop(&child);
+	for (size_t i = 0; i < LIBSEAT_ENDPOINT_MAX_CLIENTS; i++) {
+		close(idle[i]);
+	}
+	want_clients = 0;
+	test_assert(pump_until(clients_are));
+	libseat_endpoint_destroy(ep);
+}
+
 int main(void) {
 	log_init(getenv("TEST_LOG") != NULL ? LOG_LEVEL_DEBUG : LOG_LEVEL_SILENT);
 	signal(SIGPIPE, SIG_IGN);
@@ -927,6 +1215,8 @@ int main(void) {
 	test_run(test_ack_timeout_and_waiting);
 	test_run(test_protocols);
 	test_run(test_disable_after_unread_enable);
+	test_run(test_peers);
+	test_run(test_idle_clients);
 
 	unlink(sock_path);
 	if (made_nodes) {

@@ -1,4 +1,7 @@
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -463,8 +466,22 @@ static void close_endpoint(struct desktop *d) {
 	d->endpoint_seat = d->endpoint_path = NULL;
 }
 
-/* A listening socket at path, for the container's users to connect to. */
-static int listen_at(const char *path) {
+/*
+ * The container's endpoint socket, at path: nodes/NAME/libseat/seatd.sock on the host, so
+ * that no container name makes another's path (a name has no '/'), in a directory of root's
+ * alone, so that no host user reaches it. In the container it is its root's and its video
+ * group's, mode 0660, as Debian's seatd.service (seatd -g video) has it.
+ */
+static int listen_at(const char *nodes_dir, const struct container *c, const char *path) {
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s/%s", nodes_dir, c->name);
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+		return -1;
+	}
+	snprintf(dir, sizeof(dir), "%s/%s/libseat", nodes_dir, c->name);
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		return -1;
+	}
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(addr.sun_path)) {
 		errno = ENAMETOOLONG;
@@ -472,14 +489,35 @@ static int listen_at(const char *path) {
 	}
 	strcpy(addr.sun_path, path);
 	unlink(path);
+	long video = nodes_container_group(c, "video");
+	gid_t gid = c->root_gid;
+	if (video >= 0) {
+		container_gid_to_host(c, (gid_t)video, &gid);
+	}
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == -1 ||
-		chmod(path, 0666) == -1 || listen(fd, 16) == -1) {
+		chown(path, c->root_uid, gid) == -1 || chmod(path, 0660) == -1 ||
+		listen(fd, 16) == -1) {
 		int saved = errno;
 		if (fd != -1) {
 			close(fd);
 		}
 		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+/* The container's pid namespace, whose processes its endpoint serves. */
+static int open_pidns(const struct container *c) {
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)c->pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Its init still running (its pidfd not readable)? Else the pid may be another's. */
+	struct pollfd exited = {.fd = c->pidfd, .events = POLLIN};
+	if (fd != -1 && poll(&exited, 1, 0) != 0) {
+		close(fd);
+		errno = ESRCH;
 		return -1;
 	}
 	return fd;
@@ -503,21 +541,26 @@ static void sync_endpoint(struct desktops *desktops, struct desktop *d) {
 	if (d->endpoint != NULL || search.seat == NULL) {
 		return;
 	}
-	int fd = -1;
-	if (asprintf(&d->endpoint_path, "%s/%s.seatd.sock", desktops->nodes.dir,
+	if (asprintf(&d->endpoint_path, "%s/%s/libseat/seatd.sock", desktops->nodes.dir,
 		    d->container.name) == -1) {
 		d->endpoint_path = NULL;
 		return;
 	}
 	d->endpoint_seat = strdup(search.seat);
-	fd = d->endpoint_seat != NULL ? listen_at(d->endpoint_path) : -1;
-	if (fd == -1 || nodes_bind_file(&d->container, d->endpoint_path, "run", "seatd.sock") == -1 ||
-		(d->endpoint = libseat_endpoint_create(&desktops->daemon->poller, fd, search.seat,
-			 resolve_device, d)) == NULL) {
+	int fd = d->endpoint_seat != NULL ?
+		listen_at(desktops->nodes.dir, &d->container, d->endpoint_path) : -1;
+	int pidns = fd != -1 ? open_pidns(&d->container) : -1;
+	if (pidns == -1 ||
+		nodes_bind_file(&d->container, d->endpoint_path, "run", "seatd.sock") == -1 ||
+		(d->endpoint = libseat_endpoint_create(&desktops->daemon->poller, fd, pidns,
+			 search.seat, resolve_device, d)) == NULL) {
 		log_errorf("%s: no libseat endpoint at /run/seatd.sock: %s", d->container.name,
 			strerror(errno));
 		if (fd != -1) {
 			close(fd);
+		}
+		if (pidns != -1) {
+			close(pidns);
 		}
 		close_endpoint(d);
 		return;

@@ -65,7 +65,7 @@ void nodes_finish(struct nodes *nodes) {
  * be read safely (a FIFO, a device, a mount, a huge file) is refused, and its nodes go to
  * the container's root group.
  */
-static long container_group(const struct container *c, const char *name) {
+long nodes_container_group(const struct container *c, const char *name) {
 	static struct log_ratelimit refused;
 	char *text;
 	size_t len;
@@ -103,7 +103,7 @@ static void node_owner(const struct container *c, const struct device *dev, uid_
 	*uid = c->root_uid;
 	*gid = c->root_gid;
 	const char *group = group_for(dev);
-	long inside = group != NULL ? container_group(c, group) : -1;
+	long inside = group != NULL ? nodes_container_group(c, group) : -1;
 	gid_t host;
 	if (inside >= 0 && container_gid_to_host(c, (gid_t)inside, &host) == 0) {
 		*gid = host;

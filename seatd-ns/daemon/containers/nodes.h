@@ -34,6 +34,9 @@ void nodes_finish(struct nodes *nodes);
 int nodes_create(struct nodes *nodes, const struct container *c, const struct device *dev);
 int nodes_remove(struct nodes *nodes, const struct container *c, const struct device *dev);
 
+/* The group id (inside the container) of name in its /etc/group, or -1. */
+long nodes_container_group(const struct container *c, const char *name);
+
 /*
  * A host path of dev's node as this container has it: the node the daemon made for an
  * unprivileged container (nodes/NAME/DEVNAME), else the host's /dev node.

@@ -2,6 +2,9 @@
 #include <fcntl.h>
 #include <linux/hidraw.h>
 #include <linux/input.h>
+#include <linux/nsfs.h>
+#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -22,6 +25,10 @@
 /* Kernel 6.12 has it (b31c9d9dc343); older headers do not, older kernels answer EINVAL. */
 #ifndef HIDIOCREVOKE
 #define HIDIOCREVOKE _IOW('H', 0x0D, int)
+#endif
+/* Linux 6.5; older kernels answer ENOPROTOOPT. */
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
 #endif
 
 #define IN_BUFFER_SIZE 512   /* more than the largest valid request (4 + 2 + 256) */
@@ -52,6 +59,10 @@ struct ep_client {
 	struct ep_client *next;
 	struct poller_source src;
 	int fd;
+	struct ucred cred; /* as it connected, in host ids */
+	gid_t *groups;     /* its supplementary groups then */
+	size_t n_groups;
+	struct timespec open_deadline; /* NEW after it: dropped when another needs its place */
 	enum client_state state;
 	bool forced;   /* its last disable was forced: a late acknowledgement is still answered */
 	bool disable_sent; /* PENDING_DISABLE: DISABLE_SEAT went out (else it waits its turn) */
@@ -68,6 +79,7 @@ struct ep_client {
 struct libseat_endpoint {
 	struct poller *poller;
 	int listen_fd;
+	int pidns_fd; /* whose processes may connect */
 	struct poller_source listen_src;
 	int timer_fd;
 	struct poller_source timer_src;
@@ -388,6 +400,16 @@ static int ms_until(const struct timespec *deadline) {
 	return ms > 0 ? (int)ms : 0;
 }
 
+static void deadline_in(struct timespec *deadline, int ms) {
+	clock_gettime(CLOCK_MONOTONIC, deadline);
+	deadline->tv_sec += ms / 1000;
+	deadline->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (deadline->tv_nsec >= 1000000000L) {
+		deadline->tv_sec++;
+		deadline->tv_nsec -= 1000000000L;
+	}
+}
+
 /* Whether the client has read everything we sent it (SIOCOUTQ: 0 once it has). */
 static bool client_read_all(struct ep_client *client) {
 	int unread;
@@ -496,6 +518,7 @@ static void client_destroy(struct ep_client *client) {
 	client_close_out_fds(client);
 	bool was_owner = ep->owner == client;
 	client_leave_seat(client);
+	free(client->groups);
 	free(client);
 	if (was_owner) {
 		activate(ep);
@@ -543,6 +566,38 @@ static int handle_close_seat(struct ep_client *client) {
 	return 0;
 }
 
+/* Whether a node is the device the resolver meant. */
+static bool is_target(const struct stat *st, const struct libseat_endpoint_target *target) {
+	return S_ISCHR(st->st_mode) && st->st_rdev == target->devnum;
+}
+
+static bool client_in_group(const struct ep_client *client, gid_t gid) {
+	for (size_t i = 0; i < client->n_groups; i++) {
+		if (client->groups[i] == gid) {
+			return true;
+		}
+	}
+	return client->cred.gid == gid;
+}
+
+/*
+ * Whether the client could open the node read-write itself, by its owner, group and mode (as
+ * the kernel decides, host root aside): through the endpoint nobody gets more than the
+ * container's own /dev gives them.
+ */
+static bool client_may_open(const struct ep_client *client, const struct stat *st) {
+	mode_t bits = st->st_mode;
+	if (client->cred.uid == 0) {
+		return true;
+	}
+	if (client->cred.uid == st->st_uid) {
+		bits >>= 6;
+	} else if (client_in_group(client, st->st_gid)) {
+		bits >>= 3;
+	}
+	return (bits & (S_IROTH | S_IWOTH)) == (S_IROTH | S_IWOTH);
+}
+
 /* 0, or -1 with the errno the client is told. */
 static int open_device(struct ep_client *client, const char *path, int *id_out, int *fd_out) {
 	struct libseat_endpoint *ep = client->ep;
@@ -563,6 +618,14 @@ static int open_device(struct ep_client *client, const char *path, int *id_out, 
 	}
 	if (target.class != class || target.host_path[0] != '/' ||
 		memchr(target.host_path, '\0', sizeof(target.host_path)) == NULL) {
+		errno = EACCES;
+		return -1;
+	}
+	struct stat st;
+	if (lstat(target.host_path, &st) == -1) {
+		return -1;
+	}
+	if (!is_target(&st, &target) || !client_may_open(client, &st)) {
 		errno = EACCES;
 		return -1;
 	}
@@ -603,11 +666,10 @@ static int open_device(struct ep_client *client, const char *path, int *id_out, 
 		goto fail;
 	}
 	/* The node must still be the device the resolver meant. */
-	struct stat st;
 	if (fstat(dev->fd, &st) == -1) {
 		goto fail;
 	}
-	if (!S_ISCHR(st.st_mode) || st.st_rdev != target.devnum) {
+	if (!is_target(&st, &target)) {
 		log_warnf("libseat: %s: %s is not the device resolved for %s, refused",
 			ep->seat_name, target.host_path, path);
 		errno = EACCES;
@@ -813,6 +875,80 @@ drop:
 	return 0;
 }
 
+/* Whether the process pid is in the pid namespace ns_fd, or in one nested in it. */
+static bool in_pidns(pid_t pid, int ns_fd) {
+	struct stat want, st;
+	if (pid <= 0 || fstat(ns_fd, &want) == -1) {
+		return false;
+	}
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
+	int ns = open(path, O_RDONLY | O_CLOEXEC);
+	bool found = false;
+	while (ns != -1) {
+		found = fstat(ns, &st) == 0 && st.st_dev == want.st_dev && st.st_ino == want.st_ino;
+		/* EPERM above our own namespace: the walk ends there. */
+		int parent = found ? -1 : ioctl(ns, NS_GET_PARENT);
+		close(ns);
+		ns = parent;
+	}
+	return found;
+}
+
+/*
+ * Whether the peer is a process of the container (of its pid namespace), and its credentials
+ * as it connected. Its pidfd (Linux 6.5) pins the process, so that the pid we look at cannot
+ * be another's by then; older kernels give none, and the pid is taken as it is.
+ */
+static bool client_check_peer(struct ep_client *client) {
+	socklen_t len = sizeof(client->cred);
+	if (getsockopt(client->fd, SOL_SOCKET, SO_PEERCRED, &client->cred, &len) == -1) {
+		return false;
+	}
+	len = 0;
+	if (getsockopt(client->fd, SOL_SOCKET, SO_PEERGROUPS, NULL, &len) == -1 && errno != ERANGE) {
+		return false;
+	}
+	client->groups = malloc(len > 0 ? len : 1);
+	if (client->groups == NULL ||
+		getsockopt(client->fd, SOL_SOCKET, SO_PEERGROUPS, client->groups, &len) == -1) {
+		return false;
+	}
+	client->n_groups = len / sizeof(gid_t);
+	int pidfd = -1;
+	len = sizeof(pidfd);
+	if (getsockopt(client->fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == -1 &&
+		errno != ENOPROTOOPT) {
+		return false;
+	}
+	bool ours = in_pidns(client->cred.pid, client->ep->pidns_fd);
+	if (pidfd != -1) {
+		/* Readable once the process has exited: its pid may be another's now. */
+		struct pollfd exited = {.fd = pidfd, .events = POLLIN};
+		ours = ours && poll(&exited, 1, 0) == 0;
+		close(pidfd);
+	}
+	return ours;
+}
+
+/* Makes room for one more client: drops the oldest that has not opened the seat in time. */
+static bool make_room(struct libseat_endpoint *ep) {
+	if (ep->n_clients < LIBSEAT_ENDPOINT_MAX_CLIENTS) {
+		return true;
+	}
+	for (struct ep_client *c = ep->clients; c != NULL; c = c->next) {
+		if (c->state == CLIENT_NEW && ms_until(&c->open_deadline) == 0) {
+			if (log_ratelimit_allow(&ep->rl)) {
+				log_warnf("libseat: %s: dropped a client that did not open the seat "
+					  "(pid %d), to make room", ep->seat_name, (int)c->cred.pid);
+			}
+			client_destroy(c);
+			return true;
+		}
+	}
+	return false;
+}
+
 static int listen_handle(int fd, uint32_t events, void *data) {
 	(void)events;
 	struct libseat_endpoint *ep = data;
@@ -823,13 +959,6 @@ static int listen_handle(int fd, uint32_t events, void *data) {
 		}
 		return 0;
 	}
-	if (ep->n_clients >= LIBSEAT_ENDPOINT_MAX_CLIENTS) {
-		if (log_ratelimit_allow(&ep->rl)) {
-			log_warnf("libseat: %s: too many clients, refused one", ep->seat_name);
-		}
-		close(cfd);
-		return 0;
-	}
 	struct ep_client *client = calloc(1, sizeof(*client));
 	if (client == NULL) {
 		close(cfd);
@@ -837,10 +966,23 @@ static int listen_handle(int fd, uint32_t events, void *data) {
 	}
 	client->ep = ep;
 	client->fd = cfd;
+	if (!client_check_peer(client)) {
+		if (log_ratelimit_allow(&ep->rl)) {
+			log_warnf("libseat: %s: refused a client (pid %d, uid %u): not a process of "
+				  "this container", ep->seat_name, (int)client->cred.pid,
+				(unsigned)client->cred.uid);
+		}
+		goto fail;
+	}
+	if (!make_room(ep)) {
+		if (log_ratelimit_allow(&ep->rl)) {
+			log_warnf("libseat: %s: too many clients, refused one", ep->seat_name);
+		}
+		goto fail;
+	}
+	deadline_in(&client->open_deadline, LIBSEAT_ENDPOINT_OPEN_GRACE_MS);
 	if (poller_add(ep->poller, &client->src, cfd, EPOLLIN, client_handle, client) == -1) {
-		close(cfd);
-		free(client);
-		return 0;
+		goto fail;
 	}
 	struct ep_client **tail = &ep->clients;
 	while (*tail != NULL) {
@@ -848,6 +990,12 @@ static int listen_handle(int fd, uint32_t events, void *data) {
 	}
 	*tail = client;
 	ep->n_clients++;
+	return 0;
+
+fail:
+	close(cfd);
+	free(client->groups);
+	free(client);
 	return 0;
 }
 
@@ -874,9 +1022,10 @@ static int timer_handle(int fd, uint32_t events, void *data) {
 }
 
 struct libseat_endpoint *libseat_endpoint_create(struct poller *poller, int listen_fd,
-	const char *seat_name, libseat_endpoint_resolve_fn resolve, void *data) {
+	int pidns_fd, const char *seat_name, libseat_endpoint_resolve_fn resolve, void *data) {
 	if (seat_name == NULL || seat_name[0] == '\0' ||
-		strlen(seat_name) >= SEATD_MAX_SEAT_LEN || resolve == NULL || listen_fd < 0) {
+		strlen(seat_name) >= SEATD_MAX_SEAT_LEN || resolve == NULL || listen_fd < 0 ||
+		pidns_fd < 0) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -904,6 +1053,7 @@ struct libseat_endpoint *libseat_endpoint_create(struct poller *poller, int list
 		goto fail_poll;
 	}
 	ep->listen_fd = listen_fd;
+	ep->pidns_fd = pidns_fd;
 	return ep;
 
 fail_poll:
@@ -929,6 +1079,7 @@ void libseat_endpoint_destroy(struct libseat_endpoint *ep) {
 	}
 	poller_remove(ep->poller, &ep->listen_src);
 	close(ep->listen_fd);
+	close(ep->pidns_fd);
 	poller_remove(ep->poller, &ep->timer_src);
 	close(ep->timer_fd);
 	free(ep);
@@ -966,13 +1117,7 @@ int libseat_endpoint_set_active(struct libseat_endpoint *ep, bool active) {
 	}
 	owner->state = CLIENT_PENDING_DISABLE;
 	owner->disable_sent = false;
-	clock_gettime(CLOCK_MONOTONIC, &ep->disable_deadline);
-	ep->disable_deadline.tv_sec += ep->ack_timeout_ms / 1000;
-	ep->disable_deadline.tv_nsec += (long)(ep->ack_timeout_ms % 1000) * 1000000L;
-	if (ep->disable_deadline.tv_nsec >= 1000000000L) {
-		ep->disable_deadline.tv_sec++;
-		ep->disable_deadline.tv_nsec -= 1000000000L;
-	}
+	deadline_in(&ep->disable_deadline, ep->ack_timeout_ms);
 	send_disable(ep, owner);
 	return 1;
 }

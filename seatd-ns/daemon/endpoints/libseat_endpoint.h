@@ -17,6 +17,13 @@
  * allowed class, asks the resolver for the host node of this seat's device, opens that, checks
  * its device number and passes the fd. The host decides when the seat is active; the clients
  * follow seatd's model: one of them owns the seat (the first to open it), the others wait.
+ *
+ * Who may use it: processes of the container only (of its pid namespace, or of one nested in
+ * it), checked on accept with SO_PEERCRED (and SO_PEERPIDFD where the kernel has it); who
+ * else reaches the socket is the caller's to prevent (its directory and mode). A client gets
+ * a device only if it could open the node read-write itself, by the node's owner, group and
+ * mode and the client's credentials as it connected (uid, gid, SO_PEERGROUPS): inside the
+ * container the endpoint gives nobody more than its /dev does.
  */
 
 struct libseat_endpoint;
@@ -24,6 +31,9 @@ struct libseat_endpoint;
 #define LIBSEAT_ENDPOINT_MAX_CLIENTS 16
 #define LIBSEAT_ENDPOINT_MAX_DEVICES 64 /* open devices per client (seatd allows 128) */
 #define LIBSEAT_ENDPOINT_ACK_TIMEOUT_MS 2000
+/* A client that has not opened the seat this long after connecting may lose its place to a
+ * new one when the endpoint is full (libseat opens the seat as soon as it connects). */
+#define LIBSEAT_ENDPOINT_OPEN_GRACE_MS 1000
 
 enum libseat_device_class {
 	LIBSEAT_DEVICE_NONE = 0, /* not something a libseat client may open */
@@ -57,12 +67,13 @@ typedef void (*libseat_endpoint_disabled_fn)(struct libseat_endpoint *ep, bool f
 	void *data);
 
 /*
- * listen_fd: a bound, listening AF_UNIX stream socket; the endpoint owns it on success and
- * closes it in destroy. seat_name: at most SEATD_MAX_SEAT_LEN - 1 bytes. The seat starts
- * inactive. NULL with errno on failure (listen_fd is then still the caller's).
+ * listen_fd: a bound, listening AF_UNIX stream socket; pidns_fd: the container's pid
+ * namespace (an fd of /proc/PID/ns/pid); the endpoint owns both on success and closes them in
+ * destroy. seat_name: at most SEATD_MAX_SEAT_LEN - 1 bytes. The seat starts inactive. NULL
+ * with errno on failure (the fds are then still the caller's).
  */
 struct libseat_endpoint *libseat_endpoint_create(struct poller *poller, int listen_fd,
-	const char *seat_name, libseat_endpoint_resolve_fn resolve, void *data);
+	int pidns_fd, const char *seat_name, libseat_endpoint_resolve_fn resolve, void *data);
 void libseat_endpoint_destroy(struct libseat_endpoint *ep);
 
 void libseat_endpoint_set_disabled_callback(struct libseat_endpoint *ep,

@@ -118,6 +118,9 @@ cat >"$runtime/fonts.conf" <<EOF
 	<cachedir>$runtime/fontconfig</cachedir>
 </fontconfig>
 EOF
+# The user is in the groups owning the seat (video: seatd-ns's socket) and its devices.
+seat_groups=$(awk -F: '$1 ~ /^(video|input|render)$/ { printf "%s%s", sep, $3; sep = "," }' /etc/group)
+[ -n "$seat_groups" ] || fail 3 "no video, input or render group in /etc/group"
 start=$(date +%s.%N)
 # wlroots asks libseat for the seat; LIBSEAT_BACKEND pins it to the seatd protocol (no
 # logind in a container). Debian's cage refuses to start without the Xwayland binary, though
@@ -126,7 +129,7 @@ env -i PATH="$PATH" HOME="$runtime" XDG_RUNTIME_DIR="$runtime" LANG=C.UTF-8 \
 	LIBSEAT_BACKEND=seatd SEATD_SOCK="$sock" WLR_RENDERER=pixman WLR_BACKENDS=drm,libinput \
 	XDG_CACHE_HOME="$runtime/cache" FONTCONFIG_FILE="$runtime/fonts.conf" \
 	DESKTOP_OUT="$runtime" DESKTOP_SEAT="$seat" DESKTOP_GPU="$gpu" DESKTOP_COLOR="$color" \
-	setsid setpriv --reuid="$uid" --regid="$uid" --clear-groups -- \
+	setsid setpriv --reuid="$uid" --regid="$uid" --groups="$seat_groups" -- \
 	cage -d -- weston-terminal --fullscreen --font="DejaVu Sans Mono" --font-size=24 --shell="$here/banner.sh" \
 	>"$out/compositor.log" 2>&1 </dev/null &
 pid=$!
