@@ -10,6 +10,7 @@
 
 #include "desktops.h"
 #include "log.h"
+#include "revoke.h"
 #include "seatd_ns.h"
 
 int desktops_init(struct desktops *desktops, struct seatd_ns *daemon, const char *run_dir) {
@@ -127,6 +128,14 @@ static void withdraw(struct desktops *desktops, struct desktop *d, const struct 
 	if (has_node(dev) && nodes_remove(&desktops->nodes, &d->container, dev) == -1) {
 		log_warnf("%s: cannot remove the node of %s: %s", d->container.name, dev->devpath,
 			strerror(errno));
+	}
+	/*
+	 * The cgroup checks at open() only: what its processes opened themselves goes too,
+	 * unless the device went (then every open file of it is dead already).
+	 */
+	if (has_node(dev) && devtable_find(&desktops->daemon->devices, dev->devpath) != NULL &&
+		revoke_device(&d->container, d->cgroup, &desktops->daemon->devices, dev) == -1) {
+		log_errorf("%s: %s may still be open there", d->container.name, dev->devpath);
 	}
 	log_debugf("%s: took back %s", d->container.name, dev->devpath);
 }
