@@ -39,9 +39,12 @@ static struct desktop *owner_of(struct desktops *desktops, const struct device *
 	}
 	struct desktop *d = desktops_find(desktops, container);
 	if (d != NULL && dev->kind == DEVICE_KIND_HIDRAW) {
-		/* hidraw bypasses the input stack: only where the seat asks for it */
+		/*
+		 * hidraw bypasses the input stack: only where the seat asks for it, and only if
+		 * the fds of it can be revoked when the seat goes.
+		 */
 		const struct seat_settings *s = config_find_seat(&daemon->config, dev->seat);
-		if (s == NULL || !s->hidraw) {
+		if (s == NULL || !s->hidraw || !revoke_hidraw_possible(dev)) {
 			return NULL;
 		}
 	}

@@ -422,3 +422,39 @@ int revoke_device(const struct container *c, struct cgroup_devices *cgroup,
 	}
 	return scan.held > 0 ? disconnect(c->name, table->sysfs_fd, dev, hardware, scan.held) : 0;
 }
+
+bool revoke_hidraw_possible(const struct device *dev) {
+	static int known = -1;
+	if (known != -1) {
+		return known == 1;
+	}
+	char path[PATH_MAX];
+	struct stat st;
+	snprintf(path, sizeof(path), "/dev/%s", dev->devname);
+	int fd = open(path, O_RDWR | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1 || fstat(fd, &st) == -1 || !S_ISCHR(st.st_mode) ||
+		st.st_rdev != makedev(dev->major, dev->minor)) {
+		log_debugf("hidraw: cannot open %s to ask whether this kernel revokes hidraw fds "
+			   "(%s): not given", path, fd == -1 ? strerror(errno) : "another device");
+		if (fd != -1) {
+			close(fd);
+		}
+		return false;
+	}
+	int r = ioctl(fd, HIDIOCREVOKE, NULL), err = errno;
+	close(fd);
+	if (r == 0) {
+		known = 1;
+		log_info("hidraw: this kernel revokes hidraw fds (HIDIOCREVOKE): seats with "
+			 "hidraw = yes get their hidraw nodes");
+	} else if (err == ENOTTY || err == EINVAL) {
+		known = 0;
+		log_warnf("hidraw: this kernel cannot revoke a hidraw fd (HIDIOCREVOKE: %s; Linux "
+			  "6.12 can): no container gets a hidraw node, also where a seat says "
+			  "hidraw = yes", strerror(err));
+	} else {
+		log_debugf("hidraw: cannot ask with %s whether this kernel revokes hidraw fds (%s): "
+			   "not given", path, strerror(err));
+	}
+	return known == 1;
+}

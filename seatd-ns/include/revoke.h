@@ -60,4 +60,11 @@ int revoke_scan_container(pid_t pid, int pidfd, const dev_t *devnums, size_t n,
 int revoke_device(const struct container *c, struct cgroup_devices *cgroup,
 	struct devtable *table, const struct device *dev);
 
+/*
+ * Whether this kernel can revoke a hidraw fd, asked once with HIDIOCREVOKE on a fresh fd of
+ * dev (a hidraw device) and remembered; said in the log once. false also when dev's node
+ * cannot be opened to ask (then asked again next time).
+ */
+bool revoke_hidraw_possible(const struct device *dev);
+
 #endif
