@@ -919,6 +919,14 @@ class Scenario:
         with_cage = pid is not None and "desk1" in self.desktops_up
         if not with_cage:
             print("  note  no compositor in desk1: the switch is checked without one", flush=True)
+        # A process of desk1 that opened seat1's keyboard itself (not through libseat) and
+        # keeps the fd: it must read nothing once desk1 has lost the seat.
+        direct = self.cstart("desk1", "hold-direct", "python3 /lab/src/tests/lab/guest/"
+                             "hold-direct.py --for 900 %s" % kbd)
+        wait_for(lambda: "open %s" % kbd in read(direct), 30)
+        self.check("open %s ok" % kbd in read(direct),
+                   "a process in desk1 opens seat1's keyboard %s itself and keeps it" % kbd,
+                   read(direct))
         before = self.desk_view("desk1", card, pid)
         typed_before = before["typed"]
         if with_cage:
@@ -959,6 +967,11 @@ class Scenario:
         time.sleep(1.5)
         self.check(got, "KEY_F typed on gpu1 reaches desk1b's client through its libseat "
                    "keyboard fd", read(hold))
+        self.check("key %s 33" % kbd not in read(direct)
+                   and "read %s ENODEV" % kbd in read(direct),
+                   "the keyboard fd desk1's process opened itself does not read KEY_F: it is "
+                   "revoked (read: ENODEV)", read(direct) + self.seatd_ns_lines(r"revok|desk1"))
+        self.cstop("desk1", "hold-direct")
         wrong = [o for o in self.libinput if o != "desk1"
                  and re.search(r"KEY_F \(\d+\) pressed", self.libinput_log(o))]
         self.check(not wrong, "KEY_F is seen by no other seat's libinput", "seen by: %s" % wrong)
@@ -1053,6 +1066,77 @@ class Scenario:
         self.check(changed, "cage drew again after the switch back: gpu1's display changed "
                    "(%s pixels) since the switch away (the typed g)" % changed)
         self.cstop("desk1b", "libseat-hold")
+
+    def held_sound(self, devs):
+        """A process of desk2 that opened seat2's USB audio PCMs itself (not through a sound
+        server) keeps them no longer than desk2 has seat2: `seat-assign detach seat2`
+        disconnects the card (ALSA has no revoke: seatd-ns rebinds its driver), the fds fail
+        with ENODEV, and the card comes back on seat2, for desk2 once it is attached again."""
+        lab = self.lab
+        card = self.one(devs, "seat2's USB audio card at port 2.3", kind="sound-card",
+                        id_path=usb_path("2.3"))
+        if card is None:
+            return
+        pcms = sorted(d["devnode"] for d in devs if d.get("kind") == "sound-pcm"
+                      and (d.get("syspath") or "").startswith(card["syspath"] + "/"))
+        print("== sound: PCMs a process in desk2 opened itself, then seat2 detached", flush=True)
+        held = self.cstart("desk2", "hold-direct", "python3 /lab/src/tests/lab/guest/"
+                           "hold-direct.py --for 600 %s" % " ".join(pcms))
+        wait_for(lambda: all("state %s " % p in read(held) for p in pcms), 30)
+        self.check(pcms and all("state %s ok" % p in read(held) for p in pcms),
+                   "a process in desk2 opens seat2's PCM nodes %s itself and keeps them"
+                   % " ".join(pcms), read(held))
+        since = lab.events.mark()
+        t = time.time()
+        rc, out, err = lab.agent.run(
+            "s=$(date +%%s%%N); %s detach seat2; r=$?; e=$(date +%%s%%N); "
+            "echo \"ms $(((e - s) / 1000000))\"; exit $r" % self.seat_assign, timeout=60)
+        ms = re.search(r"(?m)^ms (\d+)$", out)
+        if ms:
+            lab.figures["detach_seat2_sound_held_ms"] = int(ms.group(1))
+        self.check(rc == 0, "seat-assign detach seat2 (in %s ms)" % (ms and ms.group(1)),
+                   out + err)
+        dead = wait_for(lambda: all("state %s ENODEV" % p in read(held) for p in pcms), 20)
+        self.check(dead, "seat-assign detach seat2: the PCM fds desk2's process opened itself "
+                   "fail with ENODEV (the card was disconnected)",
+                   read(held) + self.seatd_ns_lines(r"disconnect|revok|desk2"))
+        cost = re.findall(r"disconnected \S+ .*in (\d+) ms", read(lab.path("out", "seatd-ns.log")))
+        if cost:
+            lab.figures["sound_disconnect_ms"] = int(cost[-1])
+        te, ev = lab.events.wait(lambda e: e.get("action") in ("add", "change")
+                                 and e.get("id_path") == usb_path("2.3")
+                                 and e.get("kind") == "sound-card"
+                                 and str(e.get("sound_initialized")) in ("1", "true"), 60, since)
+        self.check(ev is not None and ev.get("seat") == "seat2",
+                   "the card comes back on seat2, initialized (seat-assign monitor)", ev)
+        if te is not None:
+            lab.figures["sound_detach_to_card_back_ms"] = round((te - t) * 1000, 1)
+        lab.agent.check("%s attach seat2 desk2" % self.seat_assign)
+        rc, out, err = 1, "", ""
+        for _ in range(30):
+            rc, out, err = self.cexec("desk2", "aplay -l")
+            if "QEMU USB Audio" in out:
+                break
+            time.sleep(1)
+        self.check("QEMU USB Audio" in out, "seat-assign attach seat2 desk2: aplay -l in desk2 "
+                   "lists the USB audio card again", out + err)
+        self.cstop("desk2", "hold-direct")
+
+    def hidraw_check(self):
+        """seat1 asks for hidraw (guest/seats.conf), but this kernel cannot revoke a hidraw
+        fd (HIDIOCREVOKE came with Linux 6.12): seatd-ns gives none, and says why."""
+        have = sorted(n for n in self.container_nodes("desk1") if n.startswith("/dev/hidraw"))
+        kernel = self.lab.agent.check("uname -r").strip()
+        major, minor = (int(x) for x in re.match(r"(\d+)\.(\d+)", kernel).groups())
+        if (major, minor) >= (6, 12):
+            self.check(have, "seat1 asks for hidraw and Linux %s can revoke it: desk1 has "
+                       "seat1's hidraw nodes" % kernel, have)
+            return
+        said = self.seatd_ns_lines(r"HIDIOCREVOKE", 3)
+        self.check(not have and "hidraw" in said,
+                   "seat1 asks for hidraw, but Linux %s cannot revoke a hidraw fd: desk1 has no "
+                   "hidraw node, and seatd-ns's log says why" % kernel,
+                   "nodes %s; log: %s" % (have, said))
 
     # -- desktops (guest/desktop/, scripts run in the containers) ----------------------------
 
@@ -1329,6 +1413,7 @@ class Scenario:
 
         print("== desktop containers desk1 (seat1) and desk2 (seat2)", flush=True)
         self.containers(devs, db)
+        self.hidraw_check()
         for c in CONTAINERS.values():
             self.cstart(c, "udev-monitor", "stdbuf -oL udevadm monitor --udev "
                         "-s input -s sound -s drm")
@@ -1503,6 +1588,7 @@ class Scenario:
         self.typed_check({"desk1": "ade", "desk2": "b"})
         self.audio_check("wait", "the 2.3 card again", ["2.3"])
         self.switch(devs, nodes.get("kbd1"))
+        self.held_sound(devs)
 
         print("== stop: the containers, then seatd-ns", flush=True)
         for k in list(self.libinput):
@@ -1643,6 +1729,11 @@ def print_figures(figures):
         ("switch_to_desk1_ms", "seat-assign switch seat1 desk1, back (guest clock)", "ms"),
         ("switch_back_key_to_terminal_s",
          "  then a key typed on gpu1 to desk1's terminal (host, polled)", "s"),
+        ("detach_seat2_sound_held_ms",
+         "seat-assign detach seat2, a process of desk2 holding its PCMs (guest clock)", "ms"),
+        ("sound_disconnect_ms", "  of which seatd-ns disconnecting the card (its log)", "ms"),
+        ("sound_detach_to_card_back_ms",
+         "  detach to the card back on seat2, initialized (host clock)", "ms"),
     ]
     if not figures:
         return

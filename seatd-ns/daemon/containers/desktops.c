@@ -13,6 +13,7 @@
 
 #include "desktops.h"
 #include "log.h"
+#include "revoke.h"
 #include "seatd_ns.h"
 
 int desktops_init(struct desktops *desktops, struct seatd_ns *daemon, const char *run_dir) {
@@ -41,9 +42,12 @@ static struct desktop *owner_of(struct desktops *desktops, const struct device *
 	}
 	struct desktop *d = desktops_find(desktops, container);
 	if (d != NULL && dev->kind == DEVICE_KIND_HIDRAW) {
-		/* hidraw bypasses the input stack: only where the seat asks for it */
+		/*
+		 * hidraw bypasses the input stack: only where the seat asks for it, and only if
+		 * the fds of it can be revoked when the seat goes.
+		 */
 		const struct seat_settings *s = config_find_seat(&daemon->config, dev->seat);
-		if (s == NULL || !s->hidraw) {
+		if (s == NULL || !s->hidraw || !revoke_hidraw_possible(dev)) {
 			return NULL;
 		}
 	}
@@ -130,6 +134,14 @@ static void withdraw(struct desktops *desktops, struct desktop *d, const struct 
 	if (has_node(dev) && nodes_remove(&desktops->nodes, &d->container, dev) == -1) {
 		log_warnf("%s: cannot remove the node of %s: %s", d->container.name, dev->devpath,
 			strerror(errno));
+	}
+	/*
+	 * The cgroup checks at open() only: what its processes opened themselves goes too,
+	 * unless the device went (then every open file of it is dead already).
+	 */
+	if (has_node(dev) && devtable_find(&desktops->daemon->devices, dev->devpath) != NULL &&
+		revoke_device(&d->container, d->cgroup, &desktops->daemon->devices, dev) == -1) {
+		log_errorf("%s: %s may still be open there", d->container.name, dev->devpath);
 	}
 	log_debugf("%s: took back %s", d->container.name, dev->devpath);
 }
