@@ -12,7 +12,7 @@ set -u
 src=${1:?usage: install-tree.sh SOURCE_ROOT BUILD_ROOT NAME=DIR...}
 build=${2:?usage: install-tree.sh SOURCE_ROOT BUILD_ROOT NAME=DIR...}
 shift 2
-prefix= sbindir= bindir= libexecdir= datadir= mandir= man=no
+prefix='' sbindir='' bindir='' libexecdir='' datadir='' mandir='' man=no
 for arg in "$@"; do
 	case $arg in
 	prefix=* | sbindir=* | bindir=* | libexecdir=* | datadir=* | mandir=* | man=*)

@@ -9,6 +9,8 @@
 # Usage: man-pages.sh SOURCE_ROOT [BUILT_PAGE...]   (SEATD_NS, SEAT_ASSIGN: the programs)
 # An item counts as documented when the page has it as the term of a definition list (a
 # line "*--socket* ..."), or, for files and environment variables, anywhere in its text.
+# Names are read word by word from the sources; the $ in the patterns is meant literally.
+# shellcheck disable=SC2013,SC2016
 set -u
 
 src=${1:?usage: man-pages.sh SOURCE_ROOT [BUILT_PAGE...]}
@@ -52,7 +54,7 @@ has_term() {
 mentions() {
 	local page=$1 item=$2 what=$3 word=${4:-}
 	checked=$((checked + 1))
-	if ! plain "$page" | grep -qF $word -- "$item"; then
+	if ! plain "$page" | grep -qF ${word:+"$word"} -- "$item"; then
 		fail "$(basename "$page"): $what \"$item\" is not mentioned"
 	fi
 }
