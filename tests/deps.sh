@@ -6,6 +6,7 @@ packages=(
 	gcc clang libclang-rt-14-dev meson ninja-build pkg-config
 	libinih-dev libudev-dev libbpf-dev bpftool libseat-dev libsystemd-dev
 	udev jq python3 util-linux tar gzip lxc busybox-static
+	scdoc man-db
 )
 missing=()
 for p in "${packages[@]}"; do

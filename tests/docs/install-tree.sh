@@ -1,0 +1,125 @@
+#!/bin/bash
+# `meson install` with DESTDIR gives the tree a distribution ships: the daemon, the client,
+# the systemd unit, the commented configuration where the daemon reads it, the LXC include
+# naming the hook where the hook is installed, the hook, and the man pages (when scdoc was
+# found), each of which renders with `man -l`. Installs into a temporary directory and
+# removes it.
+#
+# Usage: install-tree.sh SOURCE_ROOT BUILD_ROOT NAME=DIR...
+#   NAME: prefix sbindir bindir libexecdir datadir mandir (absolute), and man=yes|no
+set -u
+
+src=${1:?usage: install-tree.sh SOURCE_ROOT BUILD_ROOT NAME=DIR...}
+build=${2:?usage: install-tree.sh SOURCE_ROOT BUILD_ROOT NAME=DIR...}
+shift 2
+prefix='' sbindir='' bindir='' libexecdir='' datadir='' mandir='' man=no
+for arg in "$@"; do
+	case $arg in
+	prefix=* | sbindir=* | bindir=* | libexecdir=* | datadir=* | mandir=* | man=*)
+		declare "${arg%%=*}=${arg#*=}" ;;
+	*) echo "unknown argument $arg" >&2; exit 2 ;;
+	esac
+done
+
+if ! command -v meson >/dev/null; then
+	echo "SKIP: meson is not in PATH"
+	exit 77
+fi
+
+failures=0
+fail() {
+	echo "FAIL: $*"
+	failures=$((failures + 1))
+}
+
+dest=$(mktemp -d)
+trap 'rm -rf "$dest"' EXIT
+
+if ! meson install -C "$build" --destdir "$dest" --no-rebuild >"$dest.log" 2>&1; then
+	cat "$dest.log"
+	rm -f "$dest.log"
+	echo "FAIL: meson install failed"
+	exit 1
+fi
+rm -f "$dest.log"
+
+daemon=$sbindir/seatd-ns
+client=$bindir/seat-assign
+unit=$prefix/lib/systemd/system/seatd-ns.service
+conf=/etc/seatd-ns/seats.conf
+hook=$libexecdir/seatd-ns/seatd-ns-hook
+include=$datadir/seatd-ns/lxc/seatd-ns.conf
+expected=("$daemon" "$client" "$sbindir/seatd-ns-probe" "$unit" "$conf" "$hook" "$include")
+pages=(man8/seatd-ns.8 man1/seat-assign.1 man5/seats.conf.5 man7/seatd-ns-lxc.7)
+if [ "$man" = yes ]; then
+	for page in "${pages[@]}"; do
+		expected+=("$mandir/$page")
+	done
+fi
+
+for file in "${expected[@]}"; do
+	[ -f "$dest$file" ] || fail "not installed: $file"
+done
+for exe in "$daemon" "$client" "$hook"; do
+	[ -x "$dest$exe" ] || fail "not executable: $exe"
+done
+
+# The installed programs run.
+"$dest$daemon" --version | grep -q '^seatd-ns ' || fail "$daemon --version"
+"$dest$client" --help | grep -q '^Usage: seat-assign' || fail "$client --help"
+
+# The unit starts the installed daemon.
+grep -qx "ExecStart=$daemon" "$dest$unit" 2>/dev/null ||
+	fail "$unit does not run $daemon: $(grep ExecStart "$dest$unit" 2>/dev/null)"
+
+# The configuration is the commented default, where the daemon reads it, and it is valid.
+cmp -s "$src/config/seats.conf" "$dest$conf" || fail "$conf is not config/seats.conf"
+"$dest$daemon" --help | grep -qF "(default $conf)" ||
+	fail "the daemon does not read $conf by default"
+out=$("$dest$daemon" --check-config --config "$dest$conf" 2>&1) ||
+	fail "seatd-ns --check-config rejects the installed $conf: $out"
+
+# The include runs the installed hook, from both hook lines, and says nothing else.
+[ "$(grep -c "^lxc\.hook\.[a-z-]* = $hook\$" "$dest$include" 2>/dev/null)" -eq 2 ] ||
+	fail "$include does not name the hook $hook: $(grep '^lxc\.hook' "$dest$include" 2>/dev/null)"
+diff <(grep -v '^lxc\.hook\.\|^#' "$src/desktop/lxc/seatd-ns.conf") \
+	<(grep -v '^lxc\.hook\.\|^#' "$dest$include" 2>/dev/null) >/dev/null ||
+	fail "$include differs from desktop/lxc/seatd-ns.conf beyond the hook's path"
+cmp -s "$src/desktop/lxc/seatd-ns-hook" "$dest$hook" || fail "$hook is not desktop/lxc/seatd-ns-hook"
+
+# Anything else installed is listed (not a failure: the list above is the minimum).
+find "$dest" -type f | sed "s|^$dest||" | sort >"$dest/.found"
+printf '%s\n' "${expected[@]}" | sort >"$dest/.expected"
+extra=$(comm -23 "$dest/.found" "$dest/.expected" | grep -vx '/\.found\|/\.expected')
+[ -z "$extra" ] || echo "also installed: $(echo "$extra" | tr '\n' ' ')"
+
+if [ "$man" = yes ]; then
+	if command -v man >/dev/null; then
+		for page in "${pages[@]}"; do
+			file=$dest$mandir/$page
+			[ -f "$file" ] || continue
+			if ! out=$(MANWIDTH=80 man -l "$file" 2>&1 >/dev/null) || [ -n "$out" ]; then
+				fail "man -l $mandir/$page: $out"
+			fi
+			# The LXC page names the installed include and hook.
+			if [ "$page" = man7/seatd-ns-lxc.7 ]; then
+				txt=$(MANWIDTH=200 man -l "$file" 2>/dev/null)
+				grep -qF "$include" <<<"$txt" || fail "seatd-ns-lxc(7) does not name $include"
+				grep -qF "$hook" <<<"$txt" || fail "seatd-ns-lxc(7) does not name $hook"
+			fi
+		done
+	else
+		echo "note: man is not installed: the installed pages are not rendered"
+	fi
+fi
+
+if [ "$failures" -gt 0 ]; then
+	echo "$failures failures; installed:"
+	find "$dest" -type f | sed "s|^$dest||" | sort
+	exit 1
+fi
+echo "PASS: installed ${#expected[@]} files: ${expected[*]}"
+if [ "$man" != yes ]; then
+	echo "SKIP: no man pages installed (scdoc was not found, or -Dman-pages=disabled)"
+	exit 77
+fi
