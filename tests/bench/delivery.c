@@ -113,14 +113,14 @@ struct shm {
 };
 
 struct bench_container {
-	struct hashmap_entry entry; /* in the registry, by seat, while registered */
+	struct hashmap_entry entry; /* in the registry, by seat, once registered */
 	int idx;
 	char name[32], seat[32], devpath[256], devname[32], id_path[96];
 	unsigned minor;
 	pid_t run_pid;  /* container-run */
 	pid_t init_pid; /* the receiver, pid 1 inside */
 	int go_fd;      /* a byte here starts the receiver */
-	bool ready, registered;
+	bool ready;
 	struct container c;
 	struct forwarder fwd;
 	uint64_t sent;
@@ -133,7 +133,6 @@ static struct {
 	struct nodes nodes;
 	bool nodes_ready;
 	struct devtable table;
-	bool table_ready;
 	struct event_source src;
 	int udevd_fd;   /* the host udevd's socket, as this program plays it */
 	uint64_t udevd_seq;
@@ -632,7 +631,6 @@ static void register_container(struct bench_container *bc) {
 	if (hashmap_put(&B.registry, &bc->entry, bc->seat) == -1) {
 		die("registry: %s", strerror(errno));
 	}
-	bc->registered = true;
 	/* As desktops_sync() gives a new container its devices. */
 	deliver(NULL, DEVICE_ADDED, device_of(bc));
 	if (write(bc->go_fd, "g", 1) != 1) {
@@ -679,7 +677,7 @@ static int cmp_u64(const void *a, const void *b) {
 }
 
 struct stats {
-	double median, p99, mean, max; /* µs */
+	double median, p99, max; /* µs */
 };
 
 static struct stats stats_of(uint64_t *v, size_t n) {
@@ -688,14 +686,9 @@ static struct stats stats_of(uint64_t *v, size_t n) {
 		return st;
 	}
 	qsort(v, n, sizeof(*v), cmp_u64);
-	double sum = 0;
-	for (size_t i = 0; i < n; i++) {
-		sum += (double)v[i];
-	}
 	size_t p99 = (99 * n + 99) / 100 - 1; /* ceil(0.99 n) - 1 */
 	st.median = (double)v[n / 2] / 1000.0;
 	st.p99 = (double)v[p99] / 1000.0;
-	st.mean = sum / (double)n / 1000.0;
 	st.max = (double)v[n - 1] / 1000.0;
 	return st;
 }
@@ -711,7 +704,7 @@ struct row {
 static struct row rows[MAX_ROWS];
 static int n_rows;
 
-static struct row *add_row(const char *name, const char *reg, struct samples *s) {
+static void add_row(const char *name, const char *reg, struct samples *s) {
 	if (n_rows == MAX_ROWS) {
 		die("too many rows");
 	}
@@ -724,7 +717,6 @@ static struct row *add_row(const char *name, const char *reg, struct samples *s)
 	r->lost = s->lost;
 	fprintf(stderr, "  %-44s %-10s median %8.1f µs  p99 %8.1f µs\n", name, reg, r->lat.median,
 		r->lat.p99);
-	return r;
 }
 
 static void record(struct samples *s, struct bench_container *bc, uint64_t t0, uint64_t t1) {
@@ -833,7 +825,7 @@ static void one_event(enum path path, struct bench_container *bc, struct samples
 }
 
 /* n events by path, to the owners in turn. */
-static struct row *measure(const char *name, const char *reg, enum path path,
+static void measure(const char *name, const char *reg, enum path path,
 	struct bench_container **owners, int n_owners, size_t n) {
 	struct samples s, w;
 	samples_init(&s, n);
@@ -846,9 +838,8 @@ static struct row *measure(const char *name, const char *reg, enum path path,
 	for (size_t i = 0; i < n && now_ns() < deadline; i++) {
 		one_event(path, owners[i % (size_t)n_owners], &s);
 	}
-	struct row *r = add_row(name, reg, &s);
+	add_row(name, reg, &s);
 	samples_free(&s);
-	return r;
 }
 
 /* Hotplug through the source: remove, then add, of each owner's keyboard, n times. */
@@ -906,7 +897,7 @@ static void settle(void) {
 struct throughput {
 	char name[64], reg[24];
 	double wall_rate, cpu_rate, us_per_event;
-	uint64_t events, all_events, delivered;
+	uint64_t all_events, delivered;
 };
 
 #define MAX_TPUT 8
@@ -969,7 +960,6 @@ static void throughput(const char *name, const char *reg, bool via_source,
 	struct throughput *t = &tputs[n_tputs++];
 	snprintf(t->name, sizeof(t->name), "%s", name);
 	snprintf(t->reg, sizeof(t->reg), "%s", reg);
-	t->events = events;
 	t->all_events = all_events;
 	t->wall_rate = (double)events / ((double)wall / 1e9);
 	t->cpu_rate = (double)events / ((double)cpu / 1e9);
@@ -1084,7 +1074,6 @@ static void setup(int n_containers) {
 		die("%s: %s", path, strerror(errno));
 	}
 	devtable_init(&B.table, sysfs_fd, deliver, NULL);
-	B.table_ready = true;
 	hashmap_init(&B.registry);
 	if (event_source_open(&B.src, EVENT_SOURCE_UDEV, EVENT_SOURCE_BUFFER_SIZE) == -1) {
 		die("event source: %s", strerror(errno));
