@@ -44,20 +44,25 @@ static void wait_child(pid_t pid) {
 	}
 }
 
+/* What the peers' child does: join the container's network namespace, make a socket, send. */
+static int send_in_netns(int net_fd, const char *msg, size_t len, uid_t uid, gid_t gid) {
+	int fd;
+	if (setns(net_fd, CLONE_NEWNET) == -1 ||
+		(fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT)) == -1) {
+		return -1;
+	}
+	return send_udev(fd, msg, len, uid, gid);
+}
+
 /* fork+setns: the forked child sends. */
 void peer_fork_setns(struct bench_container *bc) {
 	char msg[UDEV_MESSAGE_MAX_SIZE];
 	int len = peer_prepare(bc, device_of(bc), msg, sizeof(msg));
 	pid_t pid = fork();
 	if (pid == 0) {
-		int fd = -1;
-		if (setns(bc->c.net_fd, CLONE_NEWNET) == -1 ||
-			(fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT)) ==
-				-1 ||
-			send_udev(fd, msg, (size_t)len, bc->c.root_uid, bc->c.root_gid) == -1) {
-			_exit(1);
-		}
-		_exit(0);
+		int sent =
+			send_in_netns(bc->c.net_fd, msg, (size_t)len, bc->c.root_uid, bc->c.root_gid);
+		_exit(sent == 0 ? 0 : 1);
 	}
 	if (pid == -1) {
 		die("fork: %s", strerror(errno));
@@ -104,14 +109,10 @@ int send_helper_main(int argc, char **argv) {
 	while ((n = read(3, msg + len, sizeof(msg) - len)) > 0) {
 		len += (size_t)n;
 	}
-	if (n == -1 || setns(4, CLONE_NEWNET) == -1) {
+	if (n == -1) {
 		return 1;
 	}
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
-	if (fd == -1) {
-		return 1;
-	}
-	return send_udev(fd, msg, len, (uid_t)strtoul(argv[2], NULL, 10),
+	return send_in_netns(4, msg, len, (uid_t)strtoul(argv[2], NULL, 10),
 		       (gid_t)strtoul(argv[3], NULL, 10)) == 0
 		       ? 0
 		       : 1;
