@@ -53,7 +53,7 @@ enum {
 
 /* Counters each receiver keeps in shared memory (a memfd), and the host's switch. */
 struct shm_slot {
-	uint64_t received, bad, overflows, last_seq;
+	uint64_t received, bad;
 };
 struct shm {
 	uint32_t report; /* receivers write a report per device only while set */
