@@ -100,11 +100,11 @@ int main(int argc, char *argv[]) {
 	fprintf(stderr, "1 container registered:\n");
 	register_container(&B.cs[0]);
 	wait_ready(0, 1);
-	measure("change, direct (db, event)", "1", PATH_DIRECT_CHANGE, first, 1, n);
-	measure("change via source (udevd msg to receipt)", "1", PATH_SOURCE_CHANGE, first, 1, n);
+	measure(ROW_DIRECT, "1", PATH_DIRECT_CHANGE, first, 1, n);
+	measure(ROW_SOURCE, "1", PATH_SOURCE_CHANGE, first, 1, n);
 	measure_hotplug("1", first, 1, pairs);
-	measure("peer: fork+setns per event", "1", PATH_FORK_SETNS, first, 1, peer_n);
-	measure("peer: fork+exec per event", "1", PATH_FORK_EXEC, first, 1, peer_n);
+	measure(ROW_FORK_SETNS, "1", PATH_FORK_SETNS, first, 1, peer_n);
+	measure(ROW_FORK_EXEC, "1", PATH_FORK_EXEC, first, 1, peer_n);
 	double view_us, db_us, send_us, syscall_us;
 	breakdown(&B.cs[0], &view_us, &db_us, &send_us, &syscall_us);
 	throughput("change, direct", "1", false, first, 1, seconds);
@@ -121,15 +121,15 @@ int main(int argc, char *argv[]) {
 		before[i] = B.shm->slot[i].received;
 	}
 	uint64_t sent_before = B.cs[0].sent;
-	measure("change, direct (db, event)", many0, PATH_DIRECT_CHANGE, first, 1, n);
+	measure(ROW_DIRECT, many0, PATH_DIRECT_CHANGE, first, 1, n);
 	settle();
 	uint64_t leaked = 0;
 	for (int i = 1; i < B.n; i++) {
 		leaked += B.shm->slot[i].received - before[i];
 	}
 	uint64_t only_first = B.cs[0].sent - sent_before;
-	measure("change, direct (db, event)", many, PATH_DIRECT_CHANGE, all, B.n, n);
-	measure("change via source (udevd msg to receipt)", many, PATH_SOURCE_CHANGE, all, B.n, n);
+	measure(ROW_DIRECT, many, PATH_DIRECT_CHANGE, all, B.n, n);
+	measure(ROW_SOURCE, many, PATH_SOURCE_CHANGE, all, B.n, n);
 	measure_hotplug(many, all, B.n, pairs);
 	throughput("change, direct", many, false, all, B.n, seconds);
 	throughput("change via source (receive, parse, table)", many, true, all, B.n, seconds);

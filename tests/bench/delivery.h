@@ -102,6 +102,14 @@ struct stats {
 	double median, p99, max; /* µs */
 };
 
+/* The latency rows' names: main() makes the rows, the summary finds them by name. */
+#define ROW_DIRECT "change, direct (db, event)"
+#define ROW_SOURCE "change via source (udevd msg to receipt)"
+#define ROW_REMOVE "remove (event, db, node) via source"
+#define ROW_ADD "add (node, db, event) via source"
+#define ROW_FORK_SETNS "peer: fork+setns per event"
+#define ROW_FORK_EXEC "peer: fork+exec per event"
+
 /* A latency row. */
 struct row {
 	char name[64];

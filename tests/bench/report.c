@@ -91,13 +91,13 @@ void print_summary(int n, uint64_t only_first, uint64_t leaked, double step_us,
 	char many[24], many0[24];
 	snprintf(many, sizeof(many), "%d, rotating", n);
 	snprintf(many0, sizeof(many0), "%d, desk1", n);
-	const struct row *d1 = find_row("change, direct (db, event)", "1");
-	const struct row *dn = find_row("change, direct (db, event)", many);
-	const struct row *s1 = find_row("change via source (udevd msg to receipt)", "1");
-	const struct row *sn = find_row("change via source (udevd msg to receipt)", many);
-	const struct row *an = find_row("add (node, db, event) via source", many);
-	const struct row *fs = find_row("peer: fork+setns per event", "1");
-	const struct row *fe = find_row("peer: fork+exec per event", "1");
+	const struct row *d1 = find_row(ROW_DIRECT, "1");
+	const struct row *dn = find_row(ROW_DIRECT, many);
+	const struct row *s1 = find_row(ROW_SOURCE, "1");
+	const struct row *sn = find_row(ROW_SOURCE, many);
+	const struct row *an = find_row(ROW_ADD, many);
+	const struct row *fs = find_row(ROW_FORK_SETNS, "1");
+	const struct row *fe = find_row(ROW_FORK_EXEC, "1");
 	printf("peers against seatd-ns (1 container; same view and db write, only the sending "
 	       "differs):\n");
 	if (d1 && fs && fe) {
@@ -121,7 +121,7 @@ void print_summary(int n, uint64_t only_first, uint64_t leaked, double step_us,
 			fs->host.median - step_us, fe->host.median - step_us, send_us,
 			(fs->host.median - step_us) / send_us, (fe->host.median - step_us) / send_us);
 	}
-	const struct row *d0 = find_row("change, direct (db, event)", many0);
+	const struct row *d0 = find_row(ROW_DIRECT, many0);
 	printf("\nper-event cost, %d containers registered against 1 (medians):\n", n);
 	if (d1 && d0) {
 		printf("  direct, same owner %.2fx", d0->lat.median / d1->lat.median);

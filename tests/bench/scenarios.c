@@ -146,8 +146,8 @@ void measure_hotplug(const char *reg, struct bench_container **owners, int n_own
 		source_dispatch();
 		record(&sa, bc, t0, now_ns());
 	}
-	add_row("remove (event, db, node) via source", reg, &sr);
-	add_row("add (node, db, event) via source", reg, &sa);
+	add_row(ROW_REMOVE, reg, &sr);
+	add_row(ROW_ADD, reg, &sa);
 	samples_free(&sa);
 	samples_free(&sr);
 }
