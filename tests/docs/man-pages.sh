@@ -114,12 +114,12 @@ done
 # kinds, and the keys of config.h's format comment. Each candidate is given to the built
 # daemon (--check-config) in [daemon] and in a seat: what it does not call an unknown key
 # is a key it accepts, and must be documented.
-config_c=$src/seatd-ns/daemon/config.c
+config_c=$src/seatd-ns/daemon/seats/config.c
 candidates=$(
 	grep -oE 'strcmp\(name, "[a-z][a-z0-9-]*"\)' "$config_c" | sed 's/.*"\(.*\)".*/\1/'
-	sed -n '/rule_kind_names\[\] = {/,/^};/p' "$src/seatd-ns/daemon/policy.c" |
+	sed -n '/rule_kind_names\[\] = {/,/^};/p' "$src/seatd-ns/daemon/seats/policy.c" |
 		sed -n 's/.*= "\([a-z-]*\)".*/match-\1/p'
-	sed -n 's/^ \*   \([a-z][a-z0-9-]*\) = .*/\1/p' "$src/seatd-ns/include/config.h"
+	sed -n 's/^ \*   \([a-z][a-z0-9-]*\) = .*/\1/p' "$src/seatd-ns/daemon/seats/config.h"
 )
 candidates=$(echo "$candidates" | sort -u)
 [ "$(echo "$candidates" | wc -w)" -ge 10 ] || fail "fewer than 10 configuration keys found"
@@ -147,11 +147,12 @@ done
 files=$(
 	grep -ohE '(^|[ (])/[a-z][a-zA-Z0-9._/-]*' "$work/seatd-ns.help" "$work/seat-assign.help" |
 		sed 's/^[ (]//'
-	grep -hE '^#define [A-Z_]+ "/' "$src"/seatd-ns/daemon/*.c "$src"/seatd-ns/common/*.c \
-		"$src"/seatd-ns/include/*.h | sed 's/.*"\(.*\)"/\1/'
-	grep -ohE '"%(\.\*)?s(/%s)?[/.][a-zA-Z][a-zA-Z0-9._/*-]*"' "$src"/seatd-ns/daemon/*.c |
-		sed -E 's/^"%(\.\*)?s(\/%s)?//; s/"$//'
-	grep -ohE '"(run|dev)/[a-z][a-z/]*"' "$src"/seatd-ns/daemon/*.c | sed 's/^"/\//; s/"$//'
+	grep -hE '^#define [A-Z_]+ "/' "$src"/seatd-ns/daemon/*.c "$src"/seatd-ns/daemon/*/*.[ch] \
+		"$src"/seatd-ns/common/*.[ch] "$src"/seatd-ns/include/*.h | sed 's/.*"\(.*\)"/\1/'
+	grep -ohE '"%(\.\*)?s(/%s)?[/.][a-zA-Z][a-zA-Z0-9._/*-]*"' "$src"/seatd-ns/daemon/*.c \
+		"$src"/seatd-ns/daemon/*/*.c | sed -E 's/^"%(\.\*)?s(\/%s)?//; s/"$//'
+	grep -ohE '"(run|dev)/[a-z][a-z/]*"' "$src"/seatd-ns/daemon/*.c "$src"/seatd-ns/daemon/*/*.c |
+		sed 's/^"/\//; s/"$//'
 )
 files=$(echo "$files" | sort -u)
 [ "$(echo "$files" | wc -w)" -ge 10 ] || fail "fewer than 10 files of the daemon found"
@@ -180,7 +181,7 @@ done
 for var in $(grep -oE '\$\{?[A-Z][A-Z0-9_]+' "$hook" | tr -d '${' | sort -u); do
 	mentions "$lxc_page" "$var" "hook environment variable" -w
 done
-for file in $(grep -oE '/proc/[a-z$]+(/[a-z]+)?|devices\.[a-z]+' "$hook" | sed 's/\$pid/PID/' |
+for file in $(grep -oE '/proc/[a-z$]+(/[a-z]+)?|devices\.[a-z]+' "$hook" | sed 's/\$pid/PID/; s/\$LXC_PID/PID/' |
 	sort -u); do
 	mentions "$lxc_page" "$file" "file of the hook"
 done
