@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "syscalls.h"
 #include "probe.h"
 
 /*
@@ -13,21 +14,6 @@
  */
 
 /* glibc 2.36 has no wrappers for some of these; the numbers are the same on every arch. */
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
-#ifndef SYS_open_tree
-#define SYS_open_tree 428
-#endif
-#ifndef SYS_move_mount
-#define SYS_move_mount 429
-#endif
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_openat2
-#define SYS_openat2 437
-#endif
 
 #define TIMEOUT_MS 2000
 

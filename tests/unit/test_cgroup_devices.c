@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "syscalls.h"
 #include "cgroup_devices.h"
 #include "log.h"
 #include "probe.h"
@@ -60,9 +61,6 @@ struct scratch {
 	struct cgroup_devices *c;
 };
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
 
 static int pidfd_open(pid_t pid) {
 	return (int)syscall(SYS_pidfd_open, pid, 0);

@@ -10,14 +10,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "syscalls.h"
 #include "container.h"
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
 
 /* Reads /proc/PID/{uid,gid}_map: "inside outside count" lines. */
 static int read_id_map(int proc_fd, const char *file, struct id_map *map, size_t *n) {

@@ -10,11 +10,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "syscalls.h"
 #include "container_fs.h"
 
-#ifndef SYS_openat2
-#define SYS_openat2 437
-#endif
 
 #define RESOLVE_SAFELY (RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
 

@@ -13,17 +13,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "syscalls.h"
 #include "container_fs.h"
 #include "group_file.h"
 #include "log.h"
 #include "nodes.h"
 
-#ifndef SYS_open_tree
-#define SYS_open_tree 428
-#endif
-#ifndef SYS_move_mount
-#define SYS_move_mount 429
-#endif
 
 int nodes_init(struct nodes *nodes, const char *run_dir) {
 	nodes->mounted = false;

@@ -17,19 +17,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "syscalls.h"
 #include "log.h"
 #include "revoke.h"
 #include "sysfs.h"
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd 438
-#endif
 /* Kernel 6.12 has it (b31c9d9dc343); older headers do not, older kernels answer EINVAL. */
 #ifndef HIDIOCREVOKE
 #define HIDIOCREVOKE _IOW('H', 0x0D, int)
