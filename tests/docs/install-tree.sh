@@ -33,7 +33,7 @@ fail() {
 }
 
 dest=$(mktemp -d)
-trap 'rm -rf "$dest"' EXIT
+trap 'rm -rf "$dest" "$dest.log"' EXIT
 
 if ! meson install -C "$build" --destdir "$dest" --no-rebuild >"$dest.log" 2>&1; then
 	cat "$dest.log"

@@ -15,27 +15,15 @@ have passed.
 
     hold-direct.py [--for SECONDS] DEVICE...
 """
-import errno
 import fcntl
 import os
-import select
-import struct
 import sys
 import time
 
-INPUT_EVENT = struct.Struct("@llHHi")  # struct input_event: timeval, type, code, value
-EV_KEY = 1
+from evdev_keys import name, read_keys, say
+
 SNDRV_PCM_IOCTL_PVERSION = 0x80044100  # _IOR('A', 0x00, int)
 SNDRV_CTL_IOCTL_PVERSION = 0x80045500  # _IOR('U', 0x00, int)
-
-
-def say(line):
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-
-
-def name(e):
-    return errno.errorcode.get(e.errno, str(e.errno))
 
 
 def sound_state(path, fd):
@@ -71,24 +59,10 @@ def main(argv):
             if last.get(path) != now:
                 say("state %s %s" % (path, now))
                 last[path] = now
-        ready = select.select(list(evdev.values()), [], [], 0.2)[0] if evdev else []
-        if not evdev:
+        if evdev:
+            read_keys(evdev, 0.2)
+        else:
             time.sleep(0.2)
-        for path, fd in list(evdev.items()):
-            if fd not in ready:
-                continue
-            try:
-                data = os.read(fd, INPUT_EVENT.size * 64)
-            except BlockingIOError:
-                continue
-            except OSError as e:
-                say("read %s %s" % (path, name(e)))
-                del evdev[path]
-                continue
-            for off in range(0, len(data) - INPUT_EVENT.size + 1, INPUT_EVENT.size):
-                _, _, kind, code, value = INPUT_EVENT.unpack_from(data, off)
-                if kind == EV_KEY and value == 1:
-                    say("key %s %d" % (path, code))
     return 0
 
 

@@ -22,18 +22,15 @@ have passed.
     libseat-hold.py [--for SECONDS] [--wait] [--keys] DEVICE...
 """
 import ctypes
-import errno
 import fcntl
 import os
-import select
-import struct
 import sys
 import time
 
+from evdev_keys import name, read_keys, say
+
 EVIOCGVERSION = 0x80044501  # _IOR('E', 0x01, int)
 DRM_IOCTL_AUTH_MAGIC = 0x40046411  # _IOW('d', 0x11, struct drm_auth)
-INPUT_EVENT = struct.Struct("@llHHi")  # struct input_event: timeval, type, code, value
-EV_KEY = 1
 
 CB = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
 
@@ -42,17 +39,12 @@ class Listener(ctypes.Structure):
     _fields_ = [("enable_seat", CB), ("disable_seat", CB)]
 
 
-def say(line):
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-
-
 def ioctl_result(fd, req, arg):
     try:
         fcntl.ioctl(fd, req, arg)
         return "ok"
     except OSError as e:
-        return errno.errorcode.get(e.errno, str(e.errno))
+        return name(e)
 
 
 def state(step, fds):
@@ -64,29 +56,6 @@ def state(step, fds):
             r = ioctl_result(fd, DRM_IOCTL_AUTH_MAGIC, bytearray(4))
             what = "drm-master=%s" % {"EINVAL": "yes", "EACCES": "no"}.get(r, r)
         say("state %s %s %s" % (step, path, what))
-
-
-def read_keys(reading):
-    """Says which keys were pressed on the evdev fds in `reading` (path -> fd); drops an fd
-    whose read fails (a revoked one: ENODEV) from it."""
-    if not reading:
-        return
-    ready, _, _ = select.select(list(reading.values()), [], [], 0)
-    for path, fd in list(reading.items()):
-        if fd not in ready:
-            continue
-        try:
-            data = os.read(fd, INPUT_EVENT.size * 64)
-        except BlockingIOError:
-            continue
-        except OSError as e:
-            say("read %s %s" % (path, errno.errorcode.get(e.errno, str(e.errno))))
-            del reading[path]
-            continue
-        for off in range(0, len(data) - INPUT_EVENT.size + 1, INPUT_EVENT.size):
-            _, _, kind, code, value = INPUT_EVENT.unpack_from(data, off)
-            if kind == EV_KEY and value == 1:
-                say("key %s %d" % (path, code))
 
 
 def main(argv):
