@@ -367,8 +367,11 @@ int main(int argc, char *argv[]) {
 		daemon.control.path);
 	report_status(&daemon);
 	service_ready();
-	daemon.poller.after_round = report_status;
-	daemon.poller.after_round_data = &daemon;
+	if (getenv("NOTIFY_SOCKET") != NULL) {
+		/* Only a service manager listens: the loop's rounds pay for it only then. */
+		daemon.poller.after_round = report_status;
+		daemon.poller.after_round_data = &daemon;
+	}
 	if (poller_run(&daemon.poller) == 0) {
 		status = EXIT_SUCCESS;
 	}
