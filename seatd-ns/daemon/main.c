@@ -12,8 +12,16 @@
 
 #include "coldplug.h"
 #include "config.h"
-#include "seatd_ns.h"
+#include "control_server.h"
+#include "control_verbs.h"
+#include "desktops.h"
+#include "devtable.h"
+#include "event_source.h"
+#include "poller.h"
+#include "seat_endpoints.h"
+#include "seats.h"
 #include "service.h"
+#include "state.h"
 #include "sysfs.h"
 
 #define DEFAULT_CONFIG "/etc/seatd-ns/seats.conf"
@@ -21,6 +29,24 @@
 #define DEFAULT_STATE_DIR "/var/lib/seatd-ns"
 #define UDEV_CONTROL "/run/udev/control"
 #define UDEV_DATA_DIR "/run/udev/data"
+
+/* The daemon: its layers, wired together here, each told only of those below it. */
+struct seatd_ns {
+	struct poller poller;
+	struct devtable devices;
+	struct event_source events;
+	struct config config;
+	struct state state;
+	struct seats seats;
+	struct desktops desktops;
+	bool desktops_ready;
+	struct control_server control;
+	struct control_verbs verbs;
+	const char *config_path;
+	bool config_given;
+	const char *sysfs_root;
+	const char *udev_data_dir; /* the host udevd's database, when it is the event source */
+};
 
 struct options {
 	const char *config_path;
@@ -178,6 +204,36 @@ static void rescan(struct seatd_ns *daemon) {
 	}
 }
 
+/*
+ * Reads the configuration again; if it has errors, keeps the old one and returns -1 with the
+ * messages in *errors (free them). Devices are then reseated under the new rules.
+ */
+static int reload(void *data, char **errors) {
+	struct seatd_ns *daemon = data;
+	struct config fresh;
+	config_init(&fresh);
+	*errors = NULL;
+	service_reloading();
+	if (config_load(&fresh, daemon->config_path, daemon->config_given) == -1) {
+		*errors = fresh.errors;
+		fresh.errors = NULL;
+		config_finish(&fresh);
+		service_ready(); /* the old configuration stays in force */
+		return -1;
+	}
+	if (fresh.log_level_set) {
+		log_init(fresh.log_level);
+	}
+	config_finish(&daemon->config);
+	daemon->config = fresh;
+	int moved = devtable_reseat(&daemon->devices);
+	desktops_sync(&daemon->desktops);
+	log_infof("configuration reloaded from %s; %d devices changed seat", daemon->config_path,
+		moved);
+	service_ready();
+	return 0;
+}
+
 static int handle_signal(int fd, uint32_t events, void *data) {
 	struct seatd_ns *daemon = data;
 	struct signalfd_siginfo si;
@@ -185,7 +241,7 @@ static int handle_signal(int fd, uint32_t events, void *data) {
 		if (si.ssi_signo == SIGHUP) {
 			char *errors;
 			log_info("received SIGHUP, reloading the configuration");
-			if (seatd_ns_reload(daemon, &errors) == -1) {
+			if (reload(daemon, &errors) == -1) {
 				log_errorf("configuration not reloaded, the old one stays:\n%s",
 					errors ? errors : "out of memory");
 				free(errors);
@@ -215,9 +271,9 @@ static void device_changed(void *data, enum device_change change, const struct d
 	log_infof("%-6s %-13s %-7s %-22s %s", device_change_name(change),
 		device_kind_name(dev->kind), dev->seat, dev->devname ? dev->devname : "-",
 		dev->id_path ? dev->id_path : "-");
-	seatd_ns_device_changed(data, change, dev);
 	struct seatd_ns *daemon = data;
-	if (daemon->desktops.daemon != NULL) {
+	control_verbs_device_changed(&daemon->verbs, change, dev);
+	if (daemon->desktops_ready) {
 		desktops_device_changed(&daemon->desktops, change, dev);
 	}
 }
@@ -232,31 +288,6 @@ static void report_status(void *data) {
 	service_status(status);
 }
 
-int seatd_ns_reload(struct seatd_ns *daemon, char **errors) {
-	struct config fresh;
-	config_init(&fresh);
-	*errors = NULL;
-	service_reloading();
-	if (config_load(&fresh, daemon->config_path, daemon->config_given) == -1) {
-		*errors = fresh.errors;
-		fresh.errors = NULL;
-		config_finish(&fresh);
-		service_ready(); /* the old configuration stays in force */
-		return -1;
-	}
-	if (fresh.log_level_set) {
-		log_init(fresh.log_level);
-	}
-	config_finish(&daemon->config);
-	daemon->config = fresh;
-	int moved = devtable_reseat(&daemon->devices);
-	desktops_sync(&daemon->desktops);
-	log_infof("configuration reloaded from %s; %d devices changed seat", daemon->config_path,
-		moved);
-	service_ready();
-	return 0;
-}
-
 int main(int argc, char *argv[]) {
 	struct options opts;
 	if (parse_options(argc, argv, &opts) == -1) {
@@ -266,7 +297,6 @@ int main(int argc, char *argv[]) {
 		.config_path = opts.config_path,
 		.config_given = opts.config_given,
 		.sysfs_root = opts.sysfs_root,
-		.started = time(NULL),
 	};
 	config_init(&daemon.config);
 	enum event_source_kind source = EVENT_SOURCE_KERNEL;
@@ -314,11 +344,28 @@ int main(int argc, char *argv[]) {
 	if (make_dir(opts.run_dir, 0755) == -1 || make_dir(opts.state_dir, 0700) == -1) {
 		goto out;
 	}
-	if (desktops_init(&daemon.desktops, &daemon, opts.run_dir) == -1) {
+	if (desktops_init(&daemon.desktops, opts.run_dir, &daemon.poller, &daemon.devices,
+		    &daemon.seats, &daemon.config) == -1) {
 		log_errorf("cannot mount the node directory in %s: %s", opts.run_dir,
 			strerror(errno));
 		goto out;
 	}
+	daemon.desktops_ready = true;
+	seat_endpoints_init(&daemon.desktops);
+	daemon.verbs = (struct control_verbs){
+		.control = &daemon.control,
+		.devices = &daemon.devices,
+		.events = &daemon.events,
+		.config = &daemon.config,
+		.state = &daemon.state,
+		.seats = &daemon.seats,
+		.desktops = &daemon.desktops,
+		.sysfs_root = opts.sysfs_root,
+		.started = time(NULL),
+		.reload = reload,
+		.reload_data = &daemon,
+	};
+	desktops_set_switch_done(&daemon.desktops, control_verbs_switch_done, &daemon.verbs);
 	if (state_load(&daemon.state, opts.state_dir) == -1) {
 		log_errorf("cannot read the state in %s: %s", opts.state_dir, strerror(errno));
 		goto out;
@@ -343,7 +390,7 @@ int main(int argc, char *argv[]) {
 	}
 	if (control_server_init(&daemon.control, &daemon.poller,
 		    opts.socket_path ? opts.socket_path : socket_path, group,
-		    seatd_ns_handle_request, &daemon) == -1) {
+		    control_verbs_handle, control_verbs_client_gone, &daemon.verbs) == -1) {
 		log_errorf("control socket %s: %s", opts.socket_path ? opts.socket_path : socket_path,
 			strerror(errno));
 		goto out;
@@ -377,10 +424,10 @@ int main(int argc, char *argv[]) {
 	}
 
 out:
-	if (daemon.desktops.daemon != NULL) {
+	control_server_finish(&daemon.control);
+	if (daemon.desktops_ready) {
 		desktops_finish(&daemon.desktops);
 	}
-	control_server_finish(&daemon.control);
 	event_source_close(&daemon.events);
 	if (signal_fd != -1) {
 		close(signal_fd);

@@ -77,4 +77,16 @@ _Static_assert(sizeof(struct seatd_proto_open_device) == 2, "seatd open_device l
 _Static_assert(sizeof(struct seatd_proto_seat_opened) == 2, "seatd seat_opened layout");
 _Static_assert(sizeof(struct seatd_proto_close_device) == sizeof(int), "seatd close_device layout");
 
+/*
+ * seatd 0.9 answers DISABLE_SEAT and SWITCH_SESSION (SEAT_DISABLED, SESSION_SWITCHED or
+ * ERROR) and libseat 0.9 waits for that answer; libseat up to 0.8 (Debian 12, Ubuntu 24.04)
+ * reads none and breaks on one. The wire has no version, and libseat's requests are the same
+ * bytes from 0.7 to 0.9 (only what it waits for changed), so the daemon is told which libseat
+ * a container has (seat-assign register --libseat-protocol; legacy unless told).
+ */
+enum libseat_endpoint_protocol {
+	LIBSEAT_PROTOCOL_0_9 = 0,
+	LIBSEAT_PROTOCOL_LEGACY,
+};
+
 #endif

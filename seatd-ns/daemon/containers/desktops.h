@@ -4,26 +4,27 @@
 #include <stdbool.h>
 
 #include "cgroup_devices.h"
+#include "config.h"
 #include "container.h"
 #include "devtable.h"
 #include "forward.h"
-#include "libseat_endpoint.h"
 #include "nodes.h"
 #include "poller.h"
+#include "seatd_protocol.h"
+#include "seats.h"
 
 /*
  * Desktop containers: the registered containers and the devices each has been given. A
  * container gets every device of the seat it is the active container of, in the order node,
  * udev database entry, event; a device leaves in the reverse order. Only the owner of a
  * device is touched for its events, so the cost of an event does not grow with the number
- * of containers. Every container attached to a seat has a libseat endpoint for it, active
- * only in the active container; switches hand a seat from one to another. The others keep
+ * of containers. The layer above serves each container's seat to its compositor (its libseat
+ * endpoint), told through desktop_seat_client_ops; switches hand a seat from one container to
+ * another, waiting for the compositor of the one that has it to let go. The others keep
  * the seat's GPU nodes and their udev entries on standby, without access, so that their
  * compositors wait for their turn instead of seeing their GPU unplugged (as a session on
  * another VT does under logind).
  */
-
-struct seatd_ns;
 
 #define DESKTOP_MAX_SHARED 4
 #define DESKTOP_MAX_STANDBY 8
@@ -32,10 +33,8 @@ struct desktop {
 	struct hashmap_entry entry; /* by container name */
 	struct container container;
 	struct forwarder forwarder;
-	struct cgroup_devices *cgroup; /* NULL: its own device cgroup alone decides */
-	struct libseat_endpoint *endpoint; /* its /run/seatd.sock, for its seat's compositor */
-	char *endpoint_seat;
-	char *endpoint_path;         /* the socket on the host side */
+	struct cgroup_devices *cgroup; /* its device program: denies all but what it is given */
+	void *seat_client;          /* the layer above's, for serving its seat (its endpoint) */
 	struct poller_source exit_source;
 	bool kernel_events;         /* also inject kernel-format events, for its own udevd */
 	enum libseat_endpoint_protocol libseat_protocol; /* what its libseat speaks */
@@ -66,20 +65,58 @@ struct seat_switch {
 	char *from;                   /* NULL: the seat had no container */
 	char *to;
 	bool to_registered;           /* at the start; if it is gone at the end, the switch fails */
-	struct control_client *client; /* who asked, to be told the outcome; NULL once gone */
+	void *requester;              /* who asked, to be told the outcome; NULL once gone */
 };
+
+/*
+ * How the layer above serves a desktop's seat to its compositor (a libseat endpoint), told of
+ * what changes. Every member may be NULL.
+ */
+struct desktop_seat_client_ops {
+	/* After a sync: the seat d is attached to, or whether it is active there, may differ. */
+	void (*synced)(struct desktop *d, void *data);
+	/* d loses the device whose node is host_path: what was handed out of it goes first. */
+	void (*device_lost)(struct desktop *d, const char *host_path, void *data);
+	/*
+	 * A switch takes seat from d: 1 when d's compositor must let go first (the layer above
+	 * then calls desktops_seat_released), 0 when nothing of d holds it.
+	 */
+	int (*release)(struct desktop *d, const char *seat, void *data);
+	/* d is going: what serves its seat goes first. */
+	void (*gone)(struct desktop *d, void *data);
+};
+
+/*
+ * A switch was decided: the one that had the seat let go (forced: after the timeout), or
+ * its container went. The listener records the outcome and tells who asked; desktops frees
+ * the switch after it returns.
+ */
+typedef void (*desktops_switch_done_fn)(struct seat_switch *sw, bool forced, void *data);
 
 struct desktops {
 	struct hashmap by_name;
 	struct hashmap grants; /* every device given to any desktop, by devpath */
 	struct nodes nodes;
-	struct seatd_ns *daemon;
+	struct poller *poller;
+	struct devtable *devices;
+	struct seats *seats;
+	const struct config *config;
+	const struct desktop_seat_client_ops *seat_clients;
+	void *seat_clients_data;
+	desktops_switch_done_fn switch_done;
+	void *switch_done_data;
 	struct seat_switch *switches; /* pending */
-	unsigned long n_switches, n_switches_forced; /* done */
 };
 
-int desktops_init(struct desktops *desktops, struct seatd_ns *daemon, const char *run_dir);
+/* The layers below it: the device table, the seats and the configuration they follow. */
+int desktops_init(struct desktops *desktops, const char *run_dir, struct poller *poller,
+	struct devtable *devices, struct seats *seats, const struct config *config);
+/* Pending switches are dropped undecided. */
 void desktops_finish(struct desktops *desktops);
+void desktops_set_seat_clients(struct desktops *desktops,
+	const struct desktop_seat_client_ops *ops, void *data);
+void desktops_set_switch_done(struct desktops *desktops, desktops_switch_done_fn fn,
+	void *data);
 
 /*
  * Registers a container held by container_open, which it takes over (and closes on
@@ -103,14 +140,30 @@ void desktops_device_changed(struct desktops *desktops, enum device_change chang
 void desktops_sync(struct desktops *desktops);
 
 /*
+ * The host node of a device given to d, by the name a client in d uses for it ("input/event3"):
+ * 0 with host_path and devnum set, or -1 with ENOENT for anything d has not been given.
+ */
+int desktops_given_node(struct desktops *desktops, struct desktop *d, const char *devname,
+	char *host_path, size_t size, dev_t *devnum);
+
+/*
  * Starts switching seat from its active container (from, NULL for none) to container to,
- * for client. The active one's libseat endpoint is deactivated; once its client lets go
- * (or is forced, or leaves, or its container goes), seatd_ns_switch_done decides, then the
- * switch is freed. That may happen before this returns. 0, or -1 with ENOMEM.
+ * for requester. The seat client of from is asked to release it; once it lets go (or is
+ * forced, or its container goes), the switch-done listener decides, then the switch is freed.
+ * That may happen before this returns. 0, or -1 with ENOMEM.
  */
 int desktops_switch(struct desktops *desktops, const char *seat, const char *from,
-	const char *to, struct control_client *client);
+	const char *to, void *requester);
+/* d's seat client let go of seat (a release that returned 1 is done). */
+void desktops_seat_released(struct desktops *desktops, struct desktop *d, const char *seat,
+	bool forced);
 bool desktops_switch_pending(const struct desktops *desktops, const char *seat);
+/* Whether a pending switch of seat waits for d to let go of it. */
+bool desktops_switch_waits_for(const struct desktops *desktops, const char *seat,
+	const struct desktop *d);
+/* Whether requester asked for a switch still pending; forgetting it: it is gone. */
+bool desktops_switch_requested_by(const struct desktops *desktops, const void *requester);
+void desktops_forget_requester(struct desktops *desktops, const void *requester);
 /* The seat a pending switch hands from or to container, or NULL. */
 const char *desktops_switching_seat(const struct desktops *desktops, const char *container);
 

@@ -31,8 +31,8 @@ static void close_drained(int fd) {
 
 static void client_destroy(struct control_client *client) {
 	struct control_server *server = client->server;
-	if (client->waiter != NULL) {
-		*client->waiter = NULL;
+	if (server->client_gone != NULL) {
+		server->client_gone(server->handler_data, client);
 	}
 	poller_remove(server->poller, &client->source);
 	close_drained(client->fd);
@@ -165,12 +165,13 @@ static int server_accept(int fd, uint32_t events, void *data) {
 }
 
 int control_server_init(struct control_server *server, struct poller *poller, const char *path,
-	gid_t group, control_handler_fn handler, void *data) {
+	gid_t group, control_handler_fn handler, control_client_gone_fn client_gone, void *data) {
 	memset(server, 0, sizeof(*server));
 	server->fd = -1;
 	server->poller = poller;
 	server->group = group;
 	server->handler = handler;
+	server->client_gone = client_gone;
 	server->handler_data = data;
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(addr.sun_path)) {

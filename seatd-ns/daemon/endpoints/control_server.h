@@ -19,6 +19,8 @@ struct control_server;
 /* Handles one request; returns 0, or -1 to disconnect the client. */
 typedef int (*control_handler_fn)(void *data, struct control_client *client,
 	const struct control_record *request);
+/* The client is going: whoever was to answer it later must forget it. */
+typedef void (*control_client_gone_fn)(void *data, struct control_client *client);
 
 struct control_message {
 	struct control_message *next;
@@ -33,8 +35,6 @@ struct control_client {
 	int fd;
 	uid_t uid; /* the peer's, when it connected */
 	bool monitor;
-	/* Set by whoever will answer later (a switch): cleared when the client goes. */
-	struct control_client **waiter;
 	struct control_message *queue_head, *queue_tail;
 	size_t queued_bytes;
 };
@@ -49,13 +49,14 @@ struct control_server {
 	unsigned n_clients;
 	size_t queued_bytes; /* of every client's queue */
 	control_handler_fn handler;
+	control_client_gone_fn client_gone;
 	void *handler_data;
 	struct log_ratelimit refusal_log;
 };
 
 /* Creates the socket at path (replacing a stale socket there) and starts accepting. */
 int control_server_init(struct control_server *server, struct poller *poller, const char *path,
-	gid_t group, control_handler_fn handler, void *data);
+	gid_t group, control_handler_fn handler, control_client_gone_fn client_gone, void *data);
 void control_server_finish(struct control_server *server);
 
 /*

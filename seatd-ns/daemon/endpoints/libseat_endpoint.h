@@ -80,19 +80,7 @@ void libseat_endpoint_set_disabled_callback(struct libseat_endpoint *ep,
 	libseat_endpoint_disabled_fn fn, void *data);
 void libseat_endpoint_set_ack_timeout(struct libseat_endpoint *ep, int timeout_ms);
 
-/*
- * seatd 0.9 answers DISABLE_SEAT and SWITCH_SESSION (SEAT_DISABLED, SESSION_SWITCHED or
- * ERROR) and libseat 0.9 waits for that answer; libseat up to 0.8 (Debian 12, Ubuntu 24.04)
- * reads none and breaks on one. The wire has no version, and libseat's requests are the same
- * bytes from 0.7 to 0.9 (only what it waits for changed), so the daemon is told which libseat
- * a container has (seat-assign register --libseat-protocol; legacy unless told). An endpoint
- * starts with LIBSEAT_PROTOCOL_0_9, seatd's current protocol.
- */
-enum libseat_endpoint_protocol {
-	LIBSEAT_PROTOCOL_0_9 = 0,
-	LIBSEAT_PROTOCOL_LEGACY,
-};
-
+/* What the container's libseat speaks (seatd_protocol.h); LIBSEAT_PROTOCOL_0_9 until set. */
 void libseat_endpoint_set_protocol(struct libseat_endpoint *ep,
 	enum libseat_endpoint_protocol protocol);
 

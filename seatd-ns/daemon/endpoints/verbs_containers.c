@@ -1,0 +1,160 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "verbs.h"
+
+int verb_reload(struct control_verbs *verbs, struct control_client *client) {
+	char *errors;
+	if (verbs->reload(verbs->reload_data, &errors) == -1) {
+		char message[CONTROL_MAX_MESSAGE / 2];
+		snprintf(message, sizeof(message), "configuration not reloaded, the old one stays:\n%s",
+			errors ? errors : "out of memory");
+		free(errors);
+		return send_error(client, message);
+	}
+	return send_done(client, "configuration reloaded");
+}
+
+/* The registered container whose init is that process, or NULL. */
+static struct desktop *find_registered_process(struct control_verbs *verbs, pid_t pid) {
+	for (struct hashmap_entry *e = hashmap_first(&verbs->desktops->by_name); e;
+		e = hashmap_next(&verbs->desktops->by_name, e)) {
+		struct desktop *d = hashmap_container_of(e, struct desktop, entry);
+		/* Held by pidfd: while it is registered, no other process has its pid. */
+		if (d->container.pid == pid) {
+			return d;
+		}
+	}
+	return NULL;
+}
+
+/* Why a registration failed, from container_open's or desktops_register's errno. */
+static const char *register_error(int err) {
+	switch (err) {
+	case ESRCH:
+		return "no such process, or it exited";
+	case ESTALE:
+		return "its pid is another process now than the one the client saw: the "
+		       "container has exited";
+	case EBUSY:
+		return "it shares the verbs's cgroup, so its device access cannot be "
+		       "restricted: give it a cgroup of its own";
+	case ENOENT:
+		return "it has no cgroup the verbs can see, so its device access cannot be "
+		       "restricted";
+	case ENOTSUP:
+		return "its device access cannot be restricted: no cgroup v2, and its v1 devices "
+		       "cgroup allows every device";
+	default:
+		return strerror(err);
+	}
+}
+
+/*
+ * register NAME PID: a real container only (container_refusal), held from here on by its
+ * pidfd. start_time, when the client gives it, binds the pid to the process it saw.
+ */
+int verb_register(struct control_verbs *verbs, struct control_client *client,
+	const struct control_record *request) {
+	const char *name = control_record_get(request, "name");
+	const char *pid_text = control_record_get(request, "pid");
+	const char *start_text = control_record_get(request, "start_time");
+	const char *protocol_name = control_record_get(request, "libseat_protocol");
+	char message[512];
+	if (name == NULL || pid_text == NULL) {
+		return send_error(client, "usage: register NAME PID");
+	}
+	/* Legacy by default: what Debian 12 and Ubuntu 24.04 ship (libseat 0.7 and 0.8). */
+	enum libseat_endpoint_protocol protocol = LIBSEAT_PROTOCOL_LEGACY;
+	if (protocol_name != NULL && strcmp(protocol_name, "0.9") == 0) {
+		protocol = LIBSEAT_PROTOCOL_0_9;
+	} else if (protocol_name != NULL && strcmp(protocol_name, "legacy") != 0) {
+		return send_error(client, "invalid libseat protocol: legacy (libseat before 0.9) or "
+					  "0.9 (0.9 and later)");
+	}
+	char *end;
+	long pid = strtol(pid_text, &end, 10);
+	if (!container_name_is_valid(name)) {
+		return send_error(client, "invalid container name: letters, digits, _, . or -, "
+					  "at most 64 characters");
+	}
+	if (*pid_text == '\0' || *end != '\0' || pid <= 1 || pid > 4194304) {
+		return send_error(client, "invalid pid");
+	}
+	unsigned long long start_time = 0;
+	if (start_text != NULL) {
+		errno = 0;
+		start_time = strtoull(start_text, &end, 10);
+		if (*start_text < '0' || *start_text > '9' || *end != '\0' || errno != 0 ||
+			start_time == 0) {
+			return send_error(client, "invalid start time");
+		}
+	}
+	const struct desktop *same = desktops_find(verbs->desktops, name);
+	if (same != NULL) {
+		snprintf(message, sizeof(message), "cannot register %s: a container of that name "
+			 "is registered (pid %d)", name, (int)same->container.pid);
+		return send_error(client, message);
+	}
+	struct container container;
+	if (container_open(&container, name, (pid_t)pid, start_time) == -1) {
+		snprintf(message, sizeof(message), "cannot register %s: %s", name,
+			register_error(errno));
+		return send_error(client, message);
+	}
+	const char *why = container_refusal(&container,
+		control_record_get(request, "privileged") != NULL, client->uid);
+	same = find_registered_process(verbs, container.pid);
+	if (why != NULL || same != NULL) {
+		snprintf(message, sizeof(message), "cannot register %s: %s%s", name,
+			why != NULL ? why : "that process is registered already, as ",
+			why != NULL ? "" : same->container.name);
+		log_warnf("%s (pid %ld, asked by uid %u)", message, pid, (unsigned)client->uid);
+		container_close(&container);
+		return send_error(client, message);
+	}
+	const char *warning;
+	if (desktops_register(verbs->desktops, &container,
+		    control_record_get(request, "kernel_events") != NULL, protocol, &warning) == -1) {
+		snprintf(message, sizeof(message), "cannot register %s: %s", name,
+			register_error(errno));
+		log_warnf("%s", message);
+		return send_error(client, message);
+	}
+	snprintf(message, sizeof(message), "%s registered%s%s", name, warning ? "; warning: " : "",
+		warning ? warning : "");
+	return send_done(client, message);
+}
+
+/*
+ * unregister NAME [PID]: with PID (as a stop hook gives it), only if NAME's init is that
+ * process, so that a stopping container of the same name elsewhere leaves it alone.
+ */
+int verb_unregister(struct control_verbs *verbs, struct control_client *client,
+	const char *name, const char *pid_text) {
+	char message[512];
+	if (name == NULL) {
+		return send_error(client, "usage: unregister NAME [PID]");
+	}
+	struct desktop *d = desktops_find(verbs->desktops, name);
+	if (d == NULL) {
+		snprintf(message, sizeof(message), "%.64s is not registered", name);
+		return send_error(client, message);
+	}
+	if (pid_text != NULL) {
+		char *end;
+		long pid = strtol(pid_text, &end, 10);
+		if (*pid_text == '\0' || *end != '\0' || pid != d->container.pid) {
+			snprintf(message, sizeof(message), "%s is registered with another process "
+				 "(pid %d), not %.16s: not unregistered", name,
+				(int)d->container.pid, pid_text);
+			return send_error(client, message);
+		}
+	}
+	desktops_unregister(verbs->desktops, name);
+	snprintf(message, sizeof(message), "%s unregistered", name);
+	return send_done(client, message);
+}
