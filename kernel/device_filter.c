@@ -87,6 +87,14 @@ fail:;
 	return NULL;
 }
 
+void device_filter_leave(struct device_filter *f) {
+	if (f != NULL && f->cgroup_fd != -1) {
+		close(f->cgroup_fd);
+		f->cgroup_fd = -1;
+	}
+	device_filter_free(f);
+}
+
 void device_filter_free(struct device_filter *f) {
 	if (f == NULL) {
 		return;

@@ -55,6 +55,11 @@ enum device_filter_flags {
 struct device_filter *device_filter_new(unsigned flags);
 
 /* Detaches the program if it is attached, and frees everything. */
+/*
+ * Frees f but leaves its program attached: the kernel keeps a program attached by
+ * BPF_PROG_ATTACH in force after its fds close, until the cgroup goes or someone detaches it.
+ */
+void device_filter_leave(struct device_filter *f);
 void device_filter_free(struct device_filter *f);
 
 /*

@@ -412,6 +412,11 @@ int main(int argc, char *argv[]) {
 	}
 	log_infof("%zu seat devices found; listening on %s", daemon.devices.devices.n_entries,
 		daemon.control.path);
+	/* The containers an earlier run registered keep their seats, before anyone is told. */
+	if (desktops_readopt(&daemon.desktops) == -1) {
+		log_errorf("cannot read %s: %s; registered containers must register again",
+			daemon.desktops.registry_path, strerror(errno));
+	}
 	report_status(&daemon);
 	service_ready();
 	if (getenv("NOTIFY_SOCKET") != NULL) {

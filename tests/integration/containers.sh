@@ -11,31 +11,12 @@ need_root
 need jq unshare tar udevadm stat
 in_own_netns "$@"
 unpack_fixture
+. "$(dirname "$0")/monitored.sh"
 
 usb1="$sysfs/devices/pci0000:00/0000:00:07.0/usb1/1-1"
 mkdir "$work/unplugged"
 mv "$usb1/1-1.3" "$usb1/1-1.4" "$work/unplugged/"
 
-# container NAME [OPTIONS] [-- SETUP]: a container whose init runs SETUP, then udevadm
-# monitor, its output in $work/NAME.udev; sets NAME_pid to the host pid of its init.
-container() {
-	local name=$1 setup=":"
-	shift
-	local opts=()
-	while [ $# -gt 0 ] && [ "$1" != "--" ]; do opts+=("$1"); shift; done
-	[ $# -gt 1 ] && setup=$2
-	"$CONTAINER_RUN" "${opts[@]}" --cgroup "seatd-ns-test-$name-$$" --pid-file "$work/$name.pid" \
-		-- sh -c "$setup;
-		mkdir -p /run/udev && : >/run/udev/control &&
-		exec udevadm monitor --udev --property" >"$work/$name.udev" 2>&1 &
-	pids+=($!)
-	wait_until "container $name is up" test -s "$work/$name.pid"
-	eval "${name}_pid=$(cat "$work/$name.pid")"
-	wait_until "udevadm monitor runs in $name" grep -q "^UDEV - " "$work/$name.udev"
-}
-
-# heard NAME ACTION DEVPATH: whether the container's udevadm monitor printed that event.
-heard() { grep -q "^UDEV .* $2 *$3 " "$work/$1.udev"; }
 # node NAME DEVNAME: "major:minor uid:gid" of a node inside the container, or nothing.
 node() { stat -c '%Hr:%Lr %u:%g' "/proc/$(eval echo "\$${1}_pid")/root/dev/$2" 2>/dev/null; }
 db() { cat "/proc/$(eval echo "\$${1}_pid")/root/run/udev/data/$2" 2>/dev/null; }
@@ -85,13 +66,6 @@ mkdir -m 0755 "$work/devnodes"
 mknod "$work/devnodes/kbd2" c 13 66
 mknod "$work/devnodes/null" c 1 3
 chmod 0666 "$work/devnodes"/*
-inside() {
-	local pid cg
-	[ "$1" = desk1 ] || [ "$1" = desk2 ] || fail "inside: unknown container $1"
-	pid=$(eval echo "\$${1}_pid")
-	cg=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)$(sed -n 's/^0:://p' "/proc/$pid/cgroup")
-	sh -c "echo \$\$ >$cg/cgroup.procs && exec nsenter -t $pid -U -m -n -p -- sh -c '$2'" 2>&1
-}
 open_result() { inside desk1 "( : <$1 ) 2>&1 && echo opened"; }
 case "$(open_result /dev/input/event1)" in
 *"No such device"*) ;;

@@ -562,6 +562,18 @@ fail:;
 	return NULL;
 }
 
+static void release(struct cgroup_devices *c) {
+	int fds[] = {c->pidfd, c->v2_fd, c->v1_fd};
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (fds[i] != -1) {
+			close(fds[i]);
+		}
+	}
+	free(c->v2_path);
+	free(c->v1_path);
+	free(c);
+}
+
 int cgroup_devices_close(struct cgroup_devices *c) {
 	int r = 0, saved = errno;
 	if (c == NULL) {
@@ -572,15 +584,14 @@ int cgroup_devices_close(struct cgroup_devices *c) {
 		r = -1;
 	}
 	device_filter_free(c->filter);
-	int fds[] = {c->pidfd, c->v2_fd, c->v1_fd};
-	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		if (fds[i] != -1) {
-			close(fds[i]);
-		}
-	}
-	free(c->v2_path);
-	free(c->v1_path);
-	free(c);
+	release(c);
 	errno = saved;
 	return r;
+}
+
+void cgroup_devices_leave(struct cgroup_devices *c) {
+	if (c != NULL) {
+		device_filter_leave(c->filter);
+		release(c);
+	}
 }

@@ -86,5 +86,10 @@ const char *cgroup_devices_v1_path(const struct cgroup_devices *c);
  * our grants), so deny its devices first.
  */
 int cgroup_devices_close(struct cgroup_devices *c);
+/*
+ * Frees c but leaves the program in force, with what it allows now: for a daemon that exits
+ * and leaves its containers to the next one, which replaces the program when it re-adopts them.
+ */
+void cgroup_devices_leave(struct cgroup_devices *c);
 
 #endif

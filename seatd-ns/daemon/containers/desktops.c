@@ -6,6 +6,7 @@
 #include "desktops.h"
 #include "grants.h"
 #include "log.h"
+#include "registry.h"
 #include "switches.h"
 
 int desktops_init(struct desktops *desktops, const char *run_dir, struct poller *poller,
@@ -14,6 +15,10 @@ int desktops_init(struct desktops *desktops, const char *run_dir, struct poller 
 		.poller = poller, .devices = devices, .seats = seats, .config = config};
 	hashmap_init(&desktops->by_name);
 	hashmap_init(&desktops->grants);
+	if (asprintf(&desktops->registry_path, "%s/registrations", run_dir) == -1) {
+		desktops->registry_path = NULL;
+		return -1;
+	}
 	return nodes_init(&desktops->nodes, run_dir);
 }
 
@@ -110,7 +115,37 @@ void desktops_sync(struct desktops *desktops) {
 	}
 }
 
-static void desktop_destroy(struct desktops *desktops, struct desktop *d, bool alive) {
+/* Writes the registrations for a daemon started later; a failure costs only that. */
+static void save_registry(struct desktops *desktops) {
+	size_t n = 0;
+	struct registration *regs = calloc(desktops->by_name.n_entries + 1, sizeof(*regs));
+	for (struct hashmap_entry *e = hashmap_first(&desktops->by_name); regs != NULL && e;
+		e = hashmap_next(&desktops->by_name, e)) {
+		const struct desktop *d = hashmap_container_of(e, struct desktop, entry);
+		struct registration *r = &regs[n++];
+		snprintf(r->name, sizeof(r->name), "%s", d->container.name);
+		r->pid = d->container.pid;
+		r->start_time = d->container.start_time;
+		r->protocol = d->libseat_protocol;
+		r->kernel_events = d->kernel_events;
+		r->privileged = d->privileged;
+	}
+	if (regs == NULL || registry_save(desktops->registry_path, regs, n) == -1) {
+		log_errorf("cannot save %s: %s; a restart will not re-adopt the containers",
+			desktops->registry_path, regs == NULL ? strerror(ENOMEM) : strerror(errno));
+	}
+	free(regs);
+}
+
+/* How a desktop ends: what is done to the container. */
+enum desktop_end {
+	DESKTOP_UNREGISTERED, /* everything given is taken back */
+	DESKTOP_EXITED,       /* nothing inside is touched: it is gone */
+	DESKTOP_LEFT,         /* the daemon exits: it keeps all it has, for the next to re-adopt */
+};
+
+static void desktop_destroy(struct desktops *desktops, struct desktop *d, enum desktop_end end) {
+	bool alive = end == DESKTOP_UNREGISTERED;
 	/* A switch waiting for it to let go ends once it is gone (its endpoint will not say). */
 	char name[CONTAINER_NAME_MAX + 1];
 	snprintf(name, sizeof(name), "%s", d->container.name);
@@ -140,9 +175,13 @@ static void desktop_destroy(struct desktops *desktops, struct desktop *d, bool a
 		ops->gone(d, desktops->seat_clients_data);
 	}
 	poller_remove(desktops->poller, &d->exit_source);
-	cgroup_devices_close(d->cgroup);
+	if (end == DESKTOP_LEFT) {
+		cgroup_devices_leave(d->cgroup);
+	} else {
+		cgroup_devices_close(d->cgroup);
+		nodes_forget(&desktops->nodes, d->container.name);
+	}
 	hashmap_remove(&desktops->by_name, &d->entry);
-	nodes_forget(&desktops->nodes, d->container.name);
 	forwarder_close(&d->forwarder);
 	container_close(&d->container);
 	free(d);
@@ -152,13 +191,15 @@ static void desktop_destroy(struct desktops *desktops, struct desktop *d, bool a
 /* The container's init exited: forget it, touching nothing inside. */
 static int container_exited(int fd, uint32_t events, void *data) {
 	struct desktop *d = data;
+	struct desktops *desktops = d->desktops;
 	log_infof("container %s exited; unregistered", d->container.name);
-	desktop_destroy(d->desktops, d, false);
+	desktop_destroy(desktops, d, DESKTOP_EXITED);
+	save_registry(desktops);
 	return 0;
 }
 
-int desktops_register(struct desktops *desktops, struct container *container,
-	bool kernel_events, enum libseat_endpoint_protocol protocol, const char **warning) {
+static int register_desktop(struct desktops *desktops, struct container *container,
+	const struct registration *how, bool readopting, const char **warning) {
 	*warning = NULL;
 	struct desktop *d = NULL;
 	if (desktops_find(desktops, container->name) != NULL) {
@@ -173,8 +214,10 @@ int desktops_register(struct desktops *desktops, struct container *container,
 		return -1;
 	}
 	d->desktops = desktops;
-	d->kernel_events = kernel_events;
-	d->libseat_protocol = protocol;
+	d->kernel_events = how->kernel_events;
+	d->libseat_protocol = how->protocol;
+	d->privileged = how->privileged;
+	d->readopting = readopting;
 	d->forwarder.fd = -1;
 	d->container = *container;
 	const char *name = d->container.name;
@@ -198,8 +241,14 @@ int desktops_register(struct desktops *desktops, struct container *container,
 			   "kernel sends it every host uevent; give it a user namespace of its own";
 		log_warnf("container %s: %s", name, *warning);
 	}
-	log_infof("container %s registered (pid %d)", name, (int)d->container.pid);
+	log_infof("container %s %s (pid %d)", name, readopting ? "re-adopted" : "registered",
+		(int)d->container.pid);
 	desktops_sync(desktops);
+	if (readopting) {
+		grants_take_stale(desktops, d);
+		d->readopting = false;
+	}
+	save_registry(desktops);
 	return 0;
 
 fail:;
@@ -213,13 +262,58 @@ fail:;
 	return -1;
 }
 
+int desktops_register(struct desktops *desktops, struct container *container,
+	const struct registration *how, const char **warning) {
+	return register_desktop(desktops, container, how, false, warning);
+}
+
+int desktops_readopt(struct desktops *desktops) {
+	struct registration *regs;
+	size_t n;
+	if (registry_load(desktops->registry_path, &regs, &n) == -1) {
+		return -1;
+	}
+	int adopted = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct registration *r = &regs[i];
+		struct container c;
+		const char *why = NULL, *warning;
+		if (container_open(&c, r->name, r->pid, r->start_time) == -1) {
+			log_infof("container %s (pid %d) is no longer running; forgotten",
+				r->name, (int)r->pid);
+			nodes_forget(&desktops->nodes, r->name);
+			continue;
+		}
+		/* Root registered it: a privileged one only by its explicit option. */
+		why = container_refusal(&c, r->privileged, 0);
+		if (why != NULL) {
+			log_warnf("container %s (pid %d) not re-adopted: %s; its nodes go", r->name,
+				(int)r->pid, why);
+			container_close(&c);
+			nodes_forget(&desktops->nodes, r->name);
+			continue;
+		}
+		if (register_desktop(desktops, &c, r, true, &warning) == -1) {
+			log_errorf("container %s (pid %d) not re-adopted: %s; its nodes go", r->name,
+				(int)r->pid, strerror(errno));
+			nodes_forget(&desktops->nodes, r->name);
+			continue;
+		}
+		adopted++;
+	}
+	free(regs);
+	save_registry(desktops);
+	return adopted;
+}
+
 int desktops_unregister(struct desktops *desktops, const char *name) {
 	struct desktop *d = desktops_find(desktops, name);
 	if (d == NULL) {
 		errno = ENOENT;
 		return -1;
 	}
-	desktop_destroy(desktops, d, true);
+	desktop_destroy(desktops, d, DESKTOP_UNREGISTERED);
+	save_registry(desktops);
 	log_infof("container %s unregistered", name);
 	return 0;
 }
@@ -227,12 +321,19 @@ int desktops_unregister(struct desktops *desktops, const char *name) {
 void desktops_finish(struct desktops *desktops) {
 	/* The daemon is going: switches stay undone, their clients see the connection close. */
 	switches_finish(desktops);
+	size_t left = desktops->by_name.n_entries;
 	while (hashmap_first(&desktops->by_name) != NULL) {
 		struct desktop *d = hashmap_container_of(hashmap_first(&desktops->by_name),
 			struct desktop, entry);
-		desktop_destroy(desktops, d, true);
+		desktop_destroy(desktops, d, DESKTOP_LEFT);
+	}
+	if (left > 0) {
+		/* Their nodes are in the node tmpfs: it stays mounted for the next daemon. */
+		desktops->nodes.mounted = false;
+		log_infof("%zu containers keep their devices; the next start re-adopts them", left);
 	}
 	hashmap_finish(&desktops->by_name);
 	hashmap_finish(&desktops->grants);
 	nodes_finish(&desktops->nodes);
+	free(desktops->registry_path);
 }

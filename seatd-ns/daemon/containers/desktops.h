@@ -10,6 +10,7 @@
 #include "forward.h"
 #include "nodes.h"
 #include "poller.h"
+#include "registry.h"
 #include "seatd_protocol.h"
 #include "seats.h"
 
@@ -37,6 +38,8 @@ struct desktop {
 	void *seat_client;          /* the layer above's, for serving its seat (its endpoint) */
 	struct poller_source exit_source;
 	bool kernel_events;         /* also inject kernel-format events, for its own udevd */
+	bool privileged;            /* registered in the host's user namespace, by root */
+	bool readopting;            /* re-adopted from an earlier daemon, until its first sync */
 	enum libseat_endpoint_protocol libseat_protocol; /* what its libseat speaks */
 	unsigned n_given;
 	unsigned n_sound_cards;     /* given cards whose seat shares the sound nodes */
@@ -97,6 +100,7 @@ struct desktops {
 	struct hashmap by_name;
 	struct hashmap grants; /* every device given to any desktop, by devpath */
 	struct nodes nodes;
+	char *registry_path;  /* RUN_DIR/registrations (registry.h) */
 	struct poller *poller;
 	struct devtable *devices;
 	struct seats *seats;
@@ -111,7 +115,11 @@ struct desktops {
 /* The layers below it: the device table, the seats and the configuration they follow. */
 int desktops_init(struct desktops *desktops, const char *run_dir, struct poller *poller,
 	struct devtable *devices, struct seats *seats, const struct config *config);
-/* Pending switches are dropped undecided. */
+/*
+ * The daemon exits: pending switches are dropped undecided, and the containers keep what they
+ * have (nodes, device programs, the node tmpfs, the registrations) for the next daemon, which
+ * re-adopts them (desktops_readopt). Only memory is freed.
+ */
 void desktops_finish(struct desktops *desktops);
 void desktops_set_seat_clients(struct desktops *desktops,
 	const struct desktop_seat_client_ops *ops, void *data);
@@ -120,15 +128,23 @@ void desktops_set_switch_done(struct desktops *desktops, desktops_switch_done_fn
 
 /*
  * Registers a container held by container_open, which it takes over (and closes on
- * failure); with kernel_events, its events are also injected in the kernel's format (for a
- * container that runs its own udevd). Its cgroup gets the device program, or it is not
- * registered. Sets *warning to a static sentence when the container's network namespace
- * belongs to the host's user namespace (it then hears every host uevent from the kernel).
- * Returns 0, or -1 with errno (EEXIST, ESRCH, and cgroup_devices_open's: EBUSY, ENOENT,
- * ENOTSUP, ...).
+ * failure), as how says (its libseat's protocol; with kernel_events, its events are also
+ * injected in the kernel's format, for a container that runs its own udevd). Its cgroup gets
+ * the device program, or it is not registered. Sets *warning to a static sentence when the
+ * container's network namespace belongs to the host's user namespace (it then hears every
+ * host uevent from the kernel). Returns 0, or -1 with errno (EEXIST, ESRCH, and
+ * cgroup_devices_open's: EBUSY, ENOENT, ENOTSUP, ...).
  */
 int desktops_register(struct desktops *desktops, struct container *container,
-	bool kernel_events, enum libseat_endpoint_protocol protocol, const char **warning);
+	const struct registration *how, const char **warning);
+/*
+ * Re-adopts the containers an earlier daemon registered that still run (the same process, by
+ * its start time): they keep the devices their seats give them now, without new events for
+ * what they had, and lose what they should not have any more (node, access and open files).
+ * The others are forgotten. Returns how many were re-adopted, or -1 with errno when the
+ * registrations cannot be read.
+ */
+int desktops_readopt(struct desktops *desktops);
 int desktops_unregister(struct desktops *desktops, const char *name);
 struct desktop *desktops_find(struct desktops *desktops, const char *name);
 

@@ -56,6 +56,16 @@ static bool has_node(const struct device *dev) {
 	return dev->devname != NULL && dev->has_devnum;
 }
 
+/* The index of devpath's device in a desktop's standby or shared list, or -1. */
+static ssize_t find_in(struct device *const *list, size_t n, const char *devpath) {
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(list[i]->devpath, devpath) == 0) {
+			return (ssize_t)i;
+		}
+	}
+	return -1;
+}
+
 /*
  * node, cgroup permission, database entry, event: a consumer that hears the event finds
  * everything in place. Returns 0, or -1 when the device could not be given safely (nothing
@@ -64,6 +74,8 @@ static bool has_node(const struct device *dev) {
 static int deliver(struct desktops *desktops, struct desktop *d, const struct device *dev,
 	const char *action) {
 	struct device_view view;
+	/* Re-adopted with the node it had: its consumers have the device already. */
+	bool had_it = d->readopting && nodes_exist(&desktops->nodes, &d->container, dev);
 	bool make_node = has_node(dev) && strcmp(action, "add") == 0;
 	if (make_node && nodes_create(&desktops->nodes, &d->container, dev) == -1) {
 		log_errorf("%s: cannot make the node of %s: %s; not given", d->container.name,
@@ -85,7 +97,9 @@ static int deliver(struct desktops *desktops, struct desktop *d, const struct de
 		log_errorf("%s: cannot write the udev database entry of %s: %s",
 			d->container.name, dev->devpath, strerror(errno));
 	}
-	announce(d, dev, &view);
+	if (!had_it) {
+		announce(d, dev, &view);
+	}
 	log_debugf("%s: given %s", d->container.name, dev->devpath);
 	return 0;
 }
@@ -145,11 +159,8 @@ void grants_sync_shared(struct desktops *desktops, struct desktop *d) {
 	struct hashmap *table = &desktops->devices->devices;
 	for (struct hashmap_entry *e = hashmap_first(table); e; e = hashmap_next(table, e)) {
 		const struct device *dev = hashmap_container_of(e, struct device, entry);
-		bool has = false;
-		for (size_t i = 0; i < d->n_shared; i++) {
-			has |= strcmp(d->shared[i]->devpath, dev->devpath) == 0;
-		}
-		if (!grants_is_shared(dev) || has || d->n_shared == DESKTOP_MAX_SHARED) {
+		if (!grants_is_shared(dev) || find_in(d->shared, d->n_shared, dev->devpath) != -1 ||
+			d->n_shared == DESKTOP_MAX_SHARED) {
 			continue;
 		}
 		struct device *copy = device_clone(dev);
@@ -172,15 +183,6 @@ static bool wants_standby(struct desktops *desktops, struct desktop *d, const st
 	       grants_owner_of(desktops, dev) != d;
 }
 
-static ssize_t find_standby(const struct desktop *d, const char *devpath) {
-	for (size_t i = 0; i < d->n_standby; i++) {
-		if (strcmp(d->standby[i]->devpath, devpath) == 0) {
-			return (ssize_t)i;
-		}
-	}
-	return -1;
-}
-
 static void drop_standby(struct desktop *d, size_t i) {
 	device_free(d->standby[i]);
 	d->standby[i] = d->standby[--d->n_standby];
@@ -190,6 +192,7 @@ static void drop_standby(struct desktop *d, size_t i) {
 static void put_on_standby(struct desktops *desktops, struct desktop *d, const struct device *dev) {
 	struct device *copy = device_clone(dev);
 	struct device_view view;
+	bool had_it = d->readopting && nodes_exist(&desktops->nodes, &d->container, dev);
 	if (copy == NULL || d->n_standby == DESKTOP_MAX_STANDBY ||
 		nodes_create(&desktops->nodes, &d->container, dev) == -1) {
 		log_warnf("%s: cannot keep %s on standby: %s", d->container.name, dev->devpath,
@@ -199,7 +202,7 @@ static void put_on_standby(struct desktops *desktops, struct desktop *d, const s
 		return;
 	}
 	if (device_view_build(&view, dev, "add", ++d->forwarder.seqnum) == 0 &&
-		forward_db_write(&d->forwarder, &d->container, &view) == 0) {
+		forward_db_write(&d->forwarder, &d->container, &view) == 0 && !had_it) {
 		announce(d, dev, &view);
 	}
 	d->standby[d->n_standby++] = copy;
@@ -222,7 +225,8 @@ void grants_sync_standby(struct desktops *desktops, struct desktop *d) {
 	struct hashmap *devices = &table->devices;
 	for (struct hashmap_entry *e = hashmap_first(devices); e; e = hashmap_next(devices, e)) {
 		const struct device *dev = hashmap_container_of(e, struct device, entry);
-		if (wants_standby(desktops, d, dev) && find_standby(d, dev->devpath) == -1) {
+		if (wants_standby(desktops, d, dev) &&
+			find_in(d->standby, d->n_standby, dev->devpath) == -1) {
 			put_on_standby(desktops, d, dev);
 		}
 	}
@@ -236,7 +240,7 @@ void grants_give(struct desktops *desktops, struct desktop *d, const struct devi
 	}
 	g->desktop = d;
 	/* Off standby: it has the node already, and its compositor the GPU open. */
-	ssize_t standby = find_standby(d, dev->devpath);
+	ssize_t standby = find_in(d->standby, d->n_standby, dev->devpath);
 	if (standby != -1) {
 		drop_standby(d, (size_t)standby);
 	}
@@ -315,4 +319,21 @@ void grants_pass_change(struct desktops *desktops, struct grant *g, const struct
 		return;
 	}
 	announce(owner, dev, &view);
+}
+
+void grants_take_stale(struct desktops *desktops, struct desktop *d) {
+	struct hashmap *table = &desktops->devices->devices;
+	for (struct hashmap_entry *e = hashmap_first(table); e; e = hashmap_next(table, e)) {
+		const struct device *dev = hashmap_container_of(e, struct device, entry);
+		const struct grant *g = grants_find(desktops, dev->devpath);
+		if ((g != NULL && g->desktop == d) ||
+			find_in(d->standby, d->n_standby, dev->devpath) != -1 ||
+			find_in(d->shared, d->n_shared, dev->devpath) != -1 ||
+			!nodes_exist(&desktops->nodes, &d->container, dev)) {
+			continue;
+		}
+		log_infof("%s: takes back %s, which it had from an earlier daemon",
+			d->container.name, dev->devpath);
+		grants_withdraw(desktops, d, dev);
+	}
 }

@@ -34,5 +34,10 @@ void grants_pass_change(struct desktops *desktops, struct grant *g, const struct
 /* Brings d's shared sound nodes, and its standby GPU nodes, in line with its seat. */
 void grants_sync_shared(struct desktops *desktops, struct desktop *d);
 void grants_sync_standby(struct desktops *desktops, struct desktop *d);
+/*
+ * A re-adopted desktop loses what it had from an earlier daemon and should not have now:
+ * every device whose node it still has and that it was not given again.
+ */
+void grants_take_stale(struct desktops *desktops, struct desktop *d);
 
 #endif

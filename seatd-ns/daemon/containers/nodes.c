@@ -344,6 +344,17 @@ int nodes_create(struct nodes *nodes, const struct container *c, const struct de
 	return r;
 }
 
+bool nodes_exist(const struct nodes *nodes, const struct container *c, const struct device *dev) {
+	char path[4096];
+	struct stat st;
+	if (!c->own_userns || dev->devname == NULL || !dev->has_devnum) {
+		return false;
+	}
+	host_node_path(nodes, c->name, dev, path, sizeof(path));
+	return lstat(path, &st) == 0 && S_ISCHR(st.st_mode) &&
+	       st.st_rdev == makedev(dev->major, dev->minor);
+}
+
 int nodes_remove(struct nodes *nodes, const struct container *c, const struct device *dev) {
 	char dir_path[600], path[4096];
 	const char *name;

@@ -33,6 +33,11 @@ void nodes_finish(struct nodes *nodes);
  */
 int nodes_create(struct nodes *nodes, const struct container *c, const struct device *dev);
 int nodes_remove(struct nodes *nodes, const struct container *c, const struct device *dev);
+/*
+ * Whether an unprivileged container has dev's node in the daemon's tmpfs already (made by an
+ * earlier daemon, say). Always false for a container whose nodes are in its own /dev.
+ */
+bool nodes_exist(const struct nodes *nodes, const struct container *c, const struct device *dev);
 
 /* The group id (inside the container) of name in its /etc/group, or -1. */
 long nodes_container_group(const struct container *c, const char *name);

@@ -68,9 +68,13 @@ int verb_register(struct control_verbs *verbs, struct control_client *client,
 		return send_error(client, "usage: register NAME PID");
 	}
 	/* Legacy by default: what Debian 12 and Ubuntu 24.04 ship (libseat 0.7 and 0.8). */
-	enum libseat_endpoint_protocol protocol = LIBSEAT_PROTOCOL_LEGACY;
+	struct registration how = {
+		.protocol = LIBSEAT_PROTOCOL_LEGACY,
+		.kernel_events = control_record_get(request, "kernel_events") != NULL,
+		.privileged = control_record_get(request, "privileged") != NULL,
+	};
 	if (protocol_name != NULL && strcmp(protocol_name, "0.9") == 0) {
-		protocol = LIBSEAT_PROTOCOL_0_9;
+		how.protocol = LIBSEAT_PROTOCOL_0_9;
 	} else if (protocol_name != NULL && strcmp(protocol_name, "legacy") != 0) {
 		return send_error(client, "invalid libseat protocol: legacy (libseat before 0.9) or "
 					  "0.9 (0.9 and later)");
@@ -106,7 +110,7 @@ int verb_register(struct control_verbs *verbs, struct control_client *client,
 		return send_error(client, message);
 	}
 	const char *why = container_refusal(&container,
-		control_record_get(request, "privileged") != NULL, client->uid);
+		how.privileged, client->uid);
 	same = find_registered_process(verbs, container.pid);
 	if (why != NULL || same != NULL) {
 		snprintf(message, sizeof(message), "cannot register %s: %s%s", name,
@@ -117,8 +121,7 @@ int verb_register(struct control_verbs *verbs, struct control_client *client,
 		return send_error(client, message);
 	}
 	const char *warning;
-	if (desktops_register(verbs->desktops, &container,
-		    control_record_get(request, "kernel_events") != NULL, protocol, &warning) == -1) {
+	if (desktops_register(verbs->desktops, &container, &how, &warning) == -1) {
 		snprintf(message, sizeof(message), "cannot register %s: %s", name,
 			register_error(errno));
 		log_warnf("%s", message);
