@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "libseat_endpoint.h"
+#include "libseat_wire.h"
 #include "log.h"
 
 /* From libdrm's drm.h: only the daemon may hold these (CAP_SYS_ADMIN, initial user ns). */
@@ -31,9 +32,6 @@
 #define SO_PEERPIDFD 77
 #endif
 
-#define IN_BUFFER_SIZE 512   /* more than the largest valid request (4 + 2 + 256) */
-#define OUT_BUFFER_SIZE 1024 /* replies a client has not read yet; beyond that it is flooding */
-#define MAX_OUT_FDS 16
 #define UNREAD_POLL_MS 2 /* how often a held back disable looks whether the enable was read */
 
 enum client_state {
@@ -67,12 +65,8 @@ struct ep_client {
 	bool forced;   /* its last disable was forced: a late acknowledgement is still answered */
 	bool disable_sent; /* PENDING_DISABLE: DISABLE_SEAT went out (else it waits its turn) */
 	bool watching_out;
-	uint8_t in[IN_BUFFER_SIZE];
-	size_t in_len;
-	uint8_t out[OUT_BUFFER_SIZE];
-	size_t out_len;
-	int out_fds[MAX_OUT_FDS];
-	size_t n_out_fds;
+	struct libseat_wire_in in;
+	struct libseat_wire_out out;
 	struct ep_device *devices[LIBSEAT_ENDPOINT_MAX_DEVICES]; /* id is index + 1 */
 };
 
@@ -98,166 +92,11 @@ struct libseat_endpoint {
 	struct log_ratelimit rl;
 };
 
-static bool is_prefix_digits(const char *path, const char *prefix) {
-	size_t n = strlen(prefix);
-	if (strncmp(path, prefix, n) != 0) {
-		return false;
-	}
-	const char *p = path + n;
-	size_t len = strlen(p);
-	if (len == 0 || len > 9) {
-		return false;
-	}
-	for (; *p != '\0'; p++) {
-		if (*p < '0' || *p > '9') {
-			return false;
-		}
-	}
-	return true;
-}
-
-enum libseat_device_class libseat_endpoint_classify(const char *path) {
-	if (is_prefix_digits(path, "/dev/dri/card")) {
-		return LIBSEAT_DEVICE_DRM_CARD;
-	}
-	if (is_prefix_digits(path, "/dev/dri/renderD")) {
-		return LIBSEAT_DEVICE_DRM_RENDER;
-	}
-	if (is_prefix_digits(path, "/dev/input/event")) {
-		return LIBSEAT_DEVICE_EVDEV;
-	}
-	if (is_prefix_digits(path, "/dev/hidraw")) {
-		return LIBSEAT_DEVICE_HIDRAW;
-	}
-	return LIBSEAT_DEVICE_NONE;
-}
-
-int libseat_endpoint_parse(const void *buf, size_t len, struct seatd_request *out) {
-	struct seatd_proto_header header;
-	if (len < sizeof(header)) {
-		return 0;
-	}
-	memcpy(&header, buf, sizeof(header));
-	const uint8_t *body = (const uint8_t *)buf + sizeof(header);
-
-	switch (header.opcode) {
-	case SEATD_CLIENT_OPEN_SEAT:
-	case SEATD_CLIENT_CLOSE_SEAT:
-	case SEATD_CLIENT_DISABLE_SEAT:
-	case SEATD_CLIENT_PING:
-		if (header.size != 0) {
-			goto bad;
-		}
-		break;
-	case SEATD_CLIENT_OPEN_DEVICE:
-		if (header.size <= sizeof(struct seatd_proto_open_device) ||
-			header.size > sizeof(struct seatd_proto_open_device) + SEATD_MAX_PATH_LEN) {
-			goto bad;
-		}
-		break;
-	case SEATD_CLIENT_CLOSE_DEVICE:
-		if (header.size != sizeof(struct seatd_proto_close_device)) {
-			goto bad;
-		}
-		break;
-	case SEATD_CLIENT_SWITCH_SESSION:
-		if (header.size != sizeof(struct seatd_proto_switch_session)) {
-			goto bad;
-		}
-		break;
-	default:
-		goto bad;
-	}
-	if (len - sizeof(header) < header.size) {
-		return 0;
-	}
-
-	memset(out, 0, sizeof(*out));
-	out->opcode = header.opcode;
-	out->size = sizeof(header) + header.size;
-	switch (header.opcode) {
-	case SEATD_CLIENT_OPEN_DEVICE: {
-		struct seatd_proto_open_device msg;
-		memcpy(&msg, body, sizeof(msg));
-		size_t path_len = header.size - sizeof(msg);
-		if (msg.path_len != path_len) {
-			goto bad;
-		}
-		/* Exactly one NUL, at the end: what libseat sends. */
-		const uint8_t *path = body + sizeof(msg);
-		if (memchr(path, '\0', path_len) != path + path_len - 1) {
-			goto bad;
-		}
-		memcpy(out->path, path, path_len);
-		break;
-	}
-	case SEATD_CLIENT_CLOSE_DEVICE: {
-		struct seatd_proto_close_device msg;
-		memcpy(&msg, body, sizeof(msg));
-		out->device_id = msg.device_id;
-		break;
-	}
-	case SEATD_CLIENT_SWITCH_SESSION: {
-		struct seatd_proto_switch_session msg;
-		memcpy(&msg, body, sizeof(msg));
-		out->session = msg.session;
-		break;
-	}
-	default:
-		break;
-	}
-	return 1;
-
-bad:
-	errno = EBADMSG;
-	return -1;
-}
-
-/* Output: queued bytes and fds go out together; fds ahead of their message is what libseat
- * expects anyway (it keeps received fds apart from the bytes, as seatd's connection.c sends). */
-
-static void client_close_out_fds(struct ep_client *client) {
-	for (size_t i = 0; i < client->n_out_fds; i++) {
-		close(client->out_fds[i]);
-	}
-	client->n_out_fds = 0;
-}
-
 static int client_flush(struct ep_client *client) {
-	while (client->out_len > 0) {
-		struct iovec iov = {.iov_base = client->out, .iov_len = client->out_len};
-		union {
-			char buf[CMSG_SPACE(sizeof(int) * MAX_OUT_FDS)];
-			struct cmsghdr align;
-		} control;
-		struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-		if (client->n_out_fds > 0) {
-			memset(&control, 0, sizeof(control));
-			msg.msg_control = control.buf;
-			msg.msg_controllen = CMSG_SPACE(sizeof(int) * client->n_out_fds);
-			struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-			cmsg->cmsg_level = SOL_SOCKET;
-			cmsg->cmsg_type = SCM_RIGHTS;
-			cmsg->cmsg_len = CMSG_LEN(sizeof(int) * client->n_out_fds);
-			memcpy(CMSG_DATA(cmsg), client->out_fds, sizeof(int) * client->n_out_fds);
-		}
-		ssize_t n = sendmsg(client->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n == -1 && errno == EINTR) {
-			continue;
-		}
-		if (n == -1 && errno == EAGAIN) {
-			break;
-		}
-		if (n == -1) {
-			return -1;
-		}
-		/* The peer holds its copies now; ours were dups. */
-		client_close_out_fds(client);
-		memmove(client->out, client->out + n, client->out_len - (size_t)n);
-		client->out_len -= (size_t)n;
+	if (libseat_wire_send(&client->out, client->fd) == -1) {
+		return -1;
 	}
-
-	bool want_out = client->out_len > 0;
+	bool want_out = client->out.len > 0;
 	if (want_out != client->watching_out) {
 		uint32_t events = EPOLLIN | (want_out ? EPOLLOUT : 0);
 		if (poller_modify(client->ep->poller, &client->src, events) == -1) {
@@ -268,34 +107,8 @@ static int client_flush(struct ep_client *client) {
 	return 0;
 }
 
-/* Queues one message; -1 (ENOBUFS) for a client that does not read its replies. */
-static int client_put(struct ep_client *client, uint16_t opcode, const void *body1, size_t len1,
-	const void *body2, size_t len2) {
-	struct seatd_proto_header header = {.opcode = opcode, .size = (uint16_t)(len1 + len2)};
-	if (client->out_len + sizeof(header) + len1 + len2 > sizeof(client->out)) {
-		errno = ENOBUFS;
-		return -1;
-	}
-	memcpy(client->out + client->out_len, &header, sizeof(header));
-	client->out_len += sizeof(header);
-	if (len1 > 0) {
-		memcpy(client->out + client->out_len, body1, len1);
-		client->out_len += len1;
-	}
-	if (len2 > 0) {
-		memcpy(client->out + client->out_len, body2, len2);
-		client->out_len += len2;
-	}
-	return 0;
-}
-
-static int client_send_error(struct ep_client *client, int error_code) {
-	struct seatd_proto_error msg = {.error_code = error_code};
-	return client_put(client, SEATD_SERVER_ERROR, &msg, sizeof(msg), NULL, 0);
-}
-
 static int client_send_event(struct ep_client *client, uint16_t opcode) {
-	if (client_put(client, opcode, NULL, 0, NULL, 0) == -1) {
+	if (libseat_wire_put(&client->out, opcode) == -1) {
 		return -1;
 	}
 	return client_flush(client);
@@ -413,7 +226,7 @@ static void deadline_in(struct timespec *deadline, int ms) {
 /* Whether the client has read everything we sent it (SIOCOUTQ: 0 once it has). */
 static bool client_read_all(struct ep_client *client) {
 	int unread;
-	return client->out_len == 0 && ioctl(client->fd, SIOCOUTQ, &unread) == 0 && unread == 0;
+	return client->out.len == 0 && ioctl(client->fd, SIOCOUTQ, &unread) == 0 && unread == 0;
 }
 
 /*
@@ -515,7 +328,7 @@ static void client_destroy(struct ep_client *client) {
 	ep->n_clients--;
 	poller_remove(ep->poller, &client->src);
 	close(client->fd);
-	client_close_out_fds(client);
+	libseat_wire_close_fds(&client->out);
 	bool was_owner = ep->owner == client;
 	client_leave_seat(client);
 	free(client->groups);
@@ -533,10 +346,7 @@ static int handle_open_seat(struct ep_client *client) {
 		errno = EBADMSG;
 		return -1;
 	}
-	size_t name_len = strlen(ep->seat_name) + 1;
-	struct seatd_proto_seat_opened msg = {.seat_name_len = (uint16_t)name_len};
-	if (client_put(client, SEATD_SERVER_SEAT_OPENED, &msg, sizeof(msg), ep->seat_name,
-		    name_len) == -1) {
+	if (libseat_wire_put_seat_opened(&client->out, ep->seat_name) == -1) {
 		return -1;
 	}
 	client->state = CLIENT_WAITING;
@@ -544,7 +354,7 @@ static int handle_open_seat(struct ep_client *client) {
 	if (ep->active && ep->owner == NULL) {
 		ep->owner = client;
 		client->state = CLIENT_ACTIVE;
-		return client_put(client, SEATD_SERVER_ENABLE_SEAT, NULL, 0, NULL, 0);
+		return libseat_wire_put(&client->out, SEATD_SERVER_ENABLE_SEAT);
 	}
 	return 0;
 }
@@ -557,7 +367,7 @@ static int handle_close_seat(struct ep_client *client) {
 	}
 	bool was_owner = ep->owner == client;
 	client_leave_seat(client);
-	if (client_put(client, SEATD_SERVER_SEAT_CLOSED, NULL, 0, NULL, 0) == -1) {
+	if (libseat_wire_put(&client->out, SEATD_SERVER_SEAT_CLOSED) == -1) {
 		return -1;
 	}
 	if (was_owner) {
@@ -712,20 +522,9 @@ static int handle_open_device(struct ep_client *client, const char *path) {
 			log_infof("libseat: %s: open %s refused: %s", client->ep->seat_name, path,
 				strerror(err));
 		}
-		return client_send_error(client, err);
+		return libseat_wire_put_error(&client->out, err);
 	}
-	if (client->n_out_fds >= MAX_OUT_FDS) {
-		close(fd);
-		errno = ENOBUFS;
-		return -1;
-	}
-	struct seatd_proto_device_opened msg = {.device_id = id};
-	if (client_put(client, SEATD_SERVER_DEVICE_OPENED, &msg, sizeof(msg), NULL, 0) == -1) {
-		close(fd);
-		return -1;
-	}
-	client->out_fds[client->n_out_fds++] = fd;
-	return 0;
+	return libseat_wire_put_device_opened(&client->out, id, fd);
 }
 
 static int handle_close_device(struct ep_client *client, int device_id) {
@@ -735,7 +534,7 @@ static int handle_close_device(struct ep_client *client, int device_id) {
 	}
 	if (device_id < 1 || device_id > LIBSEAT_ENDPOINT_MAX_DEVICES ||
 		client->devices[device_id - 1] == NULL) {
-		return client_send_error(client, EBADF);
+		return libseat_wire_put_error(&client->out, EBADF);
 	}
 	struct ep_device *dev = client->devices[device_id - 1];
 	if (--dev->ref_cnt == 0) {
@@ -744,7 +543,7 @@ static int handle_close_device(struct ep_client *client, int device_id) {
 		free(dev);
 		client->devices[device_id - 1] = NULL;
 	}
-	return client_put(client, SEATD_SERVER_DEVICE_CLOSED, NULL, 0, NULL, 0);
+	return libseat_wire_put(&client->out, SEATD_SERVER_DEVICE_CLOSED);
 }
 
 /*
@@ -756,9 +555,9 @@ static int client_put_late_reply(struct ep_client *client, uint16_t opcode, int 
 		return 0;
 	}
 	if (opcode == SEATD_SERVER_ERROR) {
-		return client_send_error(client, error_code);
+		return libseat_wire_put_error(&client->out, error_code);
 	}
-	return client_put(client, opcode, NULL, 0, NULL, 0);
+	return libseat_wire_put(&client->out, opcode);
 }
 
 static int handle_disable_seat(struct ep_client *client) {
@@ -804,7 +603,7 @@ static int handle_request(struct ep_client *client, const struct seatd_request *
 		/* One session per seat here: the host switches seats between containers. */
 		return client_put_late_reply(client, SEATD_SERVER_ERROR, EOPNOTSUPP);
 	case SEATD_CLIENT_PING:
-		return client_put(client, SEATD_SERVER_PONG, NULL, 0, NULL, 0);
+		return libseat_wire_put(&client->out, SEATD_SERVER_PONG);
 	default:
 		errno = EBADMSG;
 		return -1;
@@ -812,41 +611,19 @@ static int handle_request(struct ep_client *client, const struct seatd_request *
 }
 
 static int client_read(struct ep_client *client) {
-	ssize_t n;
-	do {
-		/* recv, not recvmsg: fds a client sends us are dropped by the kernel. */
-		n = recv(client->fd, client->in + client->in_len,
-			sizeof(client->in) - client->in_len, MSG_DONTWAIT);
-	} while (n == -1 && errno == EINTR);
-	if (n == -1 && errno == EAGAIN) {
-		return 0;
+	int r = libseat_wire_recv(&client->in, client->fd);
+	if (r <= 0) {
+		return r;
 	}
-	if (n == -1) {
-		return -1;
-	}
-	if (n == 0) {
-		errno = ECONNRESET;
-		return -1;
-	}
-	client->in_len += (size_t)n;
-
-	size_t off = 0;
-	for (;;) {
-		struct seatd_request req;
-		int r = libseat_endpoint_parse(client->in + off, client->in_len - off, &req);
-		if (r == -1) {
-			return -1;
-		}
-		if (r == 0) {
-			break;
-		}
-		off += req.size;
+	struct seatd_request req;
+	while ((r = libseat_wire_next(&client->in, &req)) == 1) {
 		if (handle_request(client, &req) == -1) {
 			return -1;
 		}
 	}
-	memmove(client->in, client->in + off, client->in_len - off);
-	client->in_len -= off;
+	if (r == -1) {
+		return -1;
+	}
 	return client_flush(client);
 }
 
