@@ -11,13 +11,10 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xf86drm.h>
 
 #include "libseat_grants.h"
 #include "log.h"
-
-/* From libdrm's drm.h: only the daemon may hold these (CAP_SYS_ADMIN, initial user ns). */
-#define SEATD_NS_DRM_IOCTL_SET_MASTER _IO('d', 0x1e)
-#define SEATD_NS_DRM_IOCTL_DROP_MASTER _IO('d', 0x1f)
 
 /* Linux 6.5; older kernels answer ENOPROTOOPT. */
 #ifndef SO_PEERPIDFD
@@ -38,11 +35,12 @@ struct libseat_grant {
 	char host_path[PATH_MAX];
 };
 
+/* Only the daemon may set DRM master (CAP_SYS_ADMIN, initial user ns): it does for the client. */
 static void grant_set_master(struct libseat_grant *grant) {
 	if (grant->class != LIBSEAT_DEVICE_DRM_CARD || grant->fd == -1 || grant->master) {
 		return;
 	}
-	if (ioctl(grant->fd, SEATD_NS_DRM_IOCTL_SET_MASTER, 0) == -1) {
+	if (drmSetMaster(grant->fd) == -1) {
 		log_warnf("libseat: could not set DRM master on %s: %s", grant->host_path,
 			strerror(errno));
 		return;
@@ -63,7 +61,7 @@ static void grant_revoke(struct libseat_grant *grant, bool closing) {
 	case LIBSEAT_DEVICE_DRM_CARD:
 	case LIBSEAT_DEVICE_DRM_RENDER:
 		if (grant->master) {
-			if (ioctl(grant->fd, SEATD_NS_DRM_IOCTL_DROP_MASTER, 0) == -1) {
+			if (drmDropMaster(grant->fd) == -1) {
 				log_warnf("libseat: could not drop DRM master on %s: %s",
 					grant->host_path, strerror(errno));
 			}
