@@ -1,39 +1,19 @@
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/hidraw.h>
-#include <linux/input.h>
-#include <linux/nsfs.h>
-#include <poll.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <linux/sockios.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "libseat_endpoint.h"
+#include "libseat_grants.h"
+#include "libseat_wire.h"
 #include "log.h"
 
-/* From libdrm's drm.h: only the daemon may hold these (CAP_SYS_ADMIN, initial user ns). */
-#define SEATD_NS_DRM_IOCTL_SET_MASTER _IO('d', 0x1e)
-#define SEATD_NS_DRM_IOCTL_DROP_MASTER _IO('d', 0x1f)
-
-/* Kernel 6.12 has it (b31c9d9dc343); older headers do not, older kernels answer EINVAL. */
-#ifndef HIDIOCREVOKE
-#define HIDIOCREVOKE _IOW('H', 0x0D, int)
-#endif
-/* Linux 6.5; older kernels answer ENOPROTOOPT. */
-#ifndef SO_PEERPIDFD
-#define SO_PEERPIDFD 77
-#endif
-
-#define IN_BUFFER_SIZE 512   /* more than the largest valid request (4 + 2 + 256) */
-#define OUT_BUFFER_SIZE 1024 /* replies a client has not read yet; beyond that it is flooding */
-#define MAX_OUT_FDS 16
 #define UNREAD_POLL_MS 2 /* how often a held back disable looks whether the enable was read */
 
 enum client_state {
@@ -44,36 +24,20 @@ enum client_state {
 	CLIENT_DISABLED,        /* owner, disabled */
 };
 
-struct ep_device {
-	int id;
-	int fd; /* our copy; -1 once revoked and closed */
-	int ref_cnt;
-	enum libseat_device_class class;
-	dev_t devnum;
-	bool master; /* we set DRM master on it */
-	char host_path[PATH_MAX];
-};
-
 struct ep_client {
 	struct libseat_endpoint *ep;
 	struct ep_client *next;
 	struct poller_source src;
 	int fd;
-	struct ucred cred; /* as it connected, in host ids */
-	gid_t *groups;     /* its supplementary groups then */
-	size_t n_groups;
+	struct libseat_peer peer;
 	struct timespec open_deadline; /* NEW after it: dropped when another needs its place */
 	enum client_state state;
 	bool forced;   /* its last disable was forced: a late acknowledgement is still answered */
 	bool disable_sent; /* PENDING_DISABLE: DISABLE_SEAT went out (else it waits its turn) */
 	bool watching_out;
-	uint8_t in[IN_BUFFER_SIZE];
-	size_t in_len;
-	uint8_t out[OUT_BUFFER_SIZE];
-	size_t out_len;
-	int out_fds[MAX_OUT_FDS];
-	size_t n_out_fds;
-	struct ep_device *devices[LIBSEAT_ENDPOINT_MAX_DEVICES]; /* id is index + 1 */
+	struct libseat_wire_in in;
+	struct libseat_wire_out out;
+	struct libseat_grants grants;
 };
 
 struct libseat_endpoint {
@@ -84,8 +48,7 @@ struct libseat_endpoint {
 	int timer_fd;
 	struct poller_source timer_src;
 	char seat_name[SEATD_MAX_SEAT_LEN];
-	libseat_endpoint_resolve_fn resolve;
-	void *resolve_data;
+	struct libseat_resolver resolver;
 	libseat_endpoint_disabled_fn disabled_fn;
 	void *disabled_data;
 	int ack_timeout_ms;
@@ -98,166 +61,11 @@ struct libseat_endpoint {
 	struct log_ratelimit rl;
 };
 
-static bool is_prefix_digits(const char *path, const char *prefix) {
-	size_t n = strlen(prefix);
-	if (strncmp(path, prefix, n) != 0) {
-		return false;
-	}
-	const char *p = path + n;
-	size_t len = strlen(p);
-	if (len == 0 || len > 9) {
-		return false;
-	}
-	for (; *p != '\0'; p++) {
-		if (*p < '0' || *p > '9') {
-			return false;
-		}
-	}
-	return true;
-}
-
-enum libseat_device_class libseat_endpoint_classify(const char *path) {
-	if (is_prefix_digits(path, "/dev/dri/card")) {
-		return LIBSEAT_DEVICE_DRM_CARD;
-	}
-	if (is_prefix_digits(path, "/dev/dri/renderD")) {
-		return LIBSEAT_DEVICE_DRM_RENDER;
-	}
-	if (is_prefix_digits(path, "/dev/input/event")) {
-		return LIBSEAT_DEVICE_EVDEV;
-	}
-	if (is_prefix_digits(path, "/dev/hidraw")) {
-		return LIBSEAT_DEVICE_HIDRAW;
-	}
-	return LIBSEAT_DEVICE_NONE;
-}
-
-int libseat_endpoint_parse(const void *buf, size_t len, struct seatd_request *out) {
-	struct seatd_proto_header header;
-	if (len < sizeof(header)) {
-		return 0;
-	}
-	memcpy(&header, buf, sizeof(header));
-	const uint8_t *body = (const uint8_t *)buf + sizeof(header);
-
-	switch (header.opcode) {
-	case SEATD_CLIENT_OPEN_SEAT:
-	case SEATD_CLIENT_CLOSE_SEAT:
-	case SEATD_CLIENT_DISABLE_SEAT:
-	case SEATD_CLIENT_PING:
-		if (header.size != 0) {
-			goto bad;
-		}
-		break;
-	case SEATD_CLIENT_OPEN_DEVICE:
-		if (header.size <= sizeof(struct seatd_proto_open_device) ||
-			header.size > sizeof(struct seatd_proto_open_device) + SEATD_MAX_PATH_LEN) {
-			goto bad;
-		}
-		break;
-	case SEATD_CLIENT_CLOSE_DEVICE:
-		if (header.size != sizeof(struct seatd_proto_close_device)) {
-			goto bad;
-		}
-		break;
-	case SEATD_CLIENT_SWITCH_SESSION:
-		if (header.size != sizeof(struct seatd_proto_switch_session)) {
-			goto bad;
-		}
-		break;
-	default:
-		goto bad;
-	}
-	if (len - sizeof(header) < header.size) {
-		return 0;
-	}
-
-	memset(out, 0, sizeof(*out));
-	out->opcode = header.opcode;
-	out->size = sizeof(header) + header.size;
-	switch (header.opcode) {
-	case SEATD_CLIENT_OPEN_DEVICE: {
-		struct seatd_proto_open_device msg;
-		memcpy(&msg, body, sizeof(msg));
-		size_t path_len = header.size - sizeof(msg);
-		if (msg.path_len != path_len) {
-			goto bad;
-		}
-		/* Exactly one NUL, at the end: what libseat sends. */
-		const uint8_t *path = body + sizeof(msg);
-		if (memchr(path, '\0', path_len) != path + path_len - 1) {
-			goto bad;
-		}
-		memcpy(out->path, path, path_len);
-		break;
-	}
-	case SEATD_CLIENT_CLOSE_DEVICE: {
-		struct seatd_proto_close_device msg;
-		memcpy(&msg, body, sizeof(msg));
-		out->device_id = msg.device_id;
-		break;
-	}
-	case SEATD_CLIENT_SWITCH_SESSION: {
-		struct seatd_proto_switch_session msg;
-		memcpy(&msg, body, sizeof(msg));
-		out->session = msg.session;
-		break;
-	}
-	default:
-		break;
-	}
-	return 1;
-
-bad:
-	errno = EBADMSG;
-	return -1;
-}
-
-/* Output: queued bytes and fds go out together; fds ahead of their message is what libseat
- * expects anyway (it keeps received fds apart from the bytes, as seatd's connection.c sends). */
-
-static void client_close_out_fds(struct ep_client *client) {
-	for (size_t i = 0; i < client->n_out_fds; i++) {
-		close(client->out_fds[i]);
-	}
-	client->n_out_fds = 0;
-}
-
 static int client_flush(struct ep_client *client) {
-	while (client->out_len > 0) {
-		struct iovec iov = {.iov_base = client->out, .iov_len = client->out_len};
-		union {
-			char buf[CMSG_SPACE(sizeof(int) * MAX_OUT_FDS)];
-			struct cmsghdr align;
-		} control;
-		struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-		if (client->n_out_fds > 0) {
-			memset(&control, 0, sizeof(control));
-			msg.msg_control = control.buf;
-			msg.msg_controllen = CMSG_SPACE(sizeof(int) * client->n_out_fds);
-			struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-			cmsg->cmsg_level = SOL_SOCKET;
-			cmsg->cmsg_type = SCM_RIGHTS;
-			cmsg->cmsg_len = CMSG_LEN(sizeof(int) * client->n_out_fds);
-			memcpy(CMSG_DATA(cmsg), client->out_fds, sizeof(int) * client->n_out_fds);
-		}
-		ssize_t n = sendmsg(client->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n == -1 && errno == EINTR) {
-			continue;
-		}
-		if (n == -1 && errno == EAGAIN) {
-			break;
-		}
-		if (n == -1) {
-			return -1;
-		}
-		/* The peer holds its copies now; ours were dups. */
-		client_close_out_fds(client);
-		memmove(client->out, client->out + n, client->out_len - (size_t)n);
-		client->out_len -= (size_t)n;
+	if (libseat_wire_send(&client->out, client->fd) == -1) {
+		return -1;
 	}
-
-	bool want_out = client->out_len > 0;
+	bool want_out = client->out.len > 0;
 	if (want_out != client->watching_out) {
 		uint32_t events = EPOLLIN | (want_out ? EPOLLOUT : 0);
 		if (poller_modify(client->ep->poller, &client->src, events) == -1) {
@@ -268,104 +76,11 @@ static int client_flush(struct ep_client *client) {
 	return 0;
 }
 
-/* Queues one message; -1 (ENOBUFS) for a client that does not read its replies. */
-static int client_put(struct ep_client *client, uint16_t opcode, const void *body1, size_t len1,
-	const void *body2, size_t len2) {
-	struct seatd_proto_header header = {.opcode = opcode, .size = (uint16_t)(len1 + len2)};
-	if (client->out_len + sizeof(header) + len1 + len2 > sizeof(client->out)) {
-		errno = ENOBUFS;
-		return -1;
-	}
-	memcpy(client->out + client->out_len, &header, sizeof(header));
-	client->out_len += sizeof(header);
-	if (len1 > 0) {
-		memcpy(client->out + client->out_len, body1, len1);
-		client->out_len += len1;
-	}
-	if (len2 > 0) {
-		memcpy(client->out + client->out_len, body2, len2);
-		client->out_len += len2;
-	}
-	return 0;
-}
-
-static int client_send_error(struct ep_client *client, int error_code) {
-	struct seatd_proto_error msg = {.error_code = error_code};
-	return client_put(client, SEATD_SERVER_ERROR, &msg, sizeof(msg), NULL, 0);
-}
-
 static int client_send_event(struct ep_client *client, uint16_t opcode) {
-	if (client_put(client, opcode, NULL, 0, NULL, 0) == -1) {
+	if (libseat_wire_put(&client->out, opcode) == -1) {
 		return -1;
 	}
 	return client_flush(client);
-}
-
-/* Devices */
-
-static void device_set_master(struct ep_device *dev) {
-	if (dev->class != LIBSEAT_DEVICE_DRM_CARD || dev->fd == -1 || dev->master) {
-		return;
-	}
-	if (ioctl(dev->fd, SEATD_NS_DRM_IOCTL_SET_MASTER, 0) == -1) {
-		log_warnf("libseat: could not set DRM master on %s: %s", dev->host_path,
-			strerror(errno));
-		return;
-	}
-	dev->master = true;
-}
-
-/*
- * Takes the device away from the client: evdev and hidraw fds are revoked (for good: the
- * client reopens them on enable) and our copy closed; DRM loses master but keeps its fd, since
- * the client's GEM and KMS state lives in that open file.
- */
-static void device_revoke(struct ep_device *dev, bool closing) {
-	if (dev->fd == -1) {
-		return;
-	}
-	switch (dev->class) {
-	case LIBSEAT_DEVICE_DRM_CARD:
-	case LIBSEAT_DEVICE_DRM_RENDER:
-		if (dev->master) {
-			if (ioctl(dev->fd, SEATD_NS_DRM_IOCTL_DROP_MASTER, 0) == -1) {
-				log_warnf("libseat: could not drop DRM master on %s: %s",
-					dev->host_path, strerror(errno));
-			}
-			dev->master = false;
-		}
-		if (!closing) {
-			return;
-		}
-		break;
-	case LIBSEAT_DEVICE_EVDEV:
-		if (ioctl(dev->fd, EVIOCREVOKE, NULL) == -1) {
-			log_warnf("libseat: could not revoke %s: %s", dev->host_path,
-				strerror(errno));
-		}
-		break;
-	case LIBSEAT_DEVICE_HIDRAW:
-		if (ioctl(dev->fd, HIDIOCREVOKE, NULL) == -1) {
-			log_warnf("libseat: could not revoke %s (HIDIOCREVOKE needs Linux 6.12): %s;"
-				  " the client keeps its fd",
-				dev->host_path, strerror(errno));
-		}
-		break;
-	case LIBSEAT_DEVICE_NONE:
-		break;
-	}
-	close(dev->fd);
-	dev->fd = -1;
-}
-
-static void client_close_devices(struct ep_client *client) {
-	for (size_t i = 0; i < LIBSEAT_ENDPOINT_MAX_DEVICES; i++) {
-		if (client->devices[i] != NULL) {
-			device_revoke(client->devices[i], true);
-			free(client->devices[i]);
-			client->devices[i] = NULL;
-		}
-	}
 }
 
 /* Seat ownership */
@@ -413,7 +128,7 @@ static void deadline_in(struct timespec *deadline, int ms) {
 /* Whether the client has read everything we sent it (SIOCOUTQ: 0 once it has). */
 static bool client_read_all(struct ep_client *client) {
 	int unread;
-	return client->out_len == 0 && ioctl(client->fd, SIOCOUTQ, &unread) == 0 && unread == 0;
+	return client->out.len == 0 && ioctl(client->fd, SIOCOUTQ, &unread) == 0 && unread == 0;
 }
 
 /*
@@ -443,11 +158,7 @@ static void send_disable(struct libseat_endpoint *ep, struct ep_client *client) 
 /* The owner stops using the seat: revoke and drop master, acknowledged or not. */
 static void finish_disable(struct libseat_endpoint *ep, struct ep_client *client, bool forced) {
 	timer_arm(ep, 0);
-	for (size_t i = 0; i < LIBSEAT_ENDPOINT_MAX_DEVICES; i++) {
-		if (client->devices[i] != NULL) {
-			device_revoke(client->devices[i], false);
-		}
-	}
+	libseat_grants_disable(&client->grants);
 	client->state = CLIENT_DISABLED;
 	client->forced = forced;
 	if (forced) {
@@ -473,11 +184,7 @@ static void activate(struct libseat_endpoint *ep) {
 	if (client == NULL || client->state == CLIENT_ACTIVE) {
 		return;
 	}
-	for (size_t i = 0; i < LIBSEAT_ENDPOINT_MAX_DEVICES; i++) {
-		if (client->devices[i] != NULL) {
-			device_set_master(client->devices[i]);
-		}
-	}
+	libseat_grants_enable(&client->grants);
 	client->state = CLIENT_ACTIVE;
 	client->forced = false;
 	if (client_send_event(client, SEATD_SERVER_ENABLE_SEAT) == -1) {
@@ -490,7 +197,7 @@ static void activate(struct libseat_endpoint *ep) {
 static void client_leave_seat(struct ep_client *client) {
 	struct libseat_endpoint *ep = client->ep;
 	bool was_pending = client->state == CLIENT_PENDING_DISABLE;
-	client_close_devices(client);
+	libseat_grants_close_all(&client->grants);
 	client->state = CLIENT_NEW;
 	if (ep->owner != client) {
 		return;
@@ -515,10 +222,10 @@ static void client_destroy(struct ep_client *client) {
 	ep->n_clients--;
 	poller_remove(ep->poller, &client->src);
 	close(client->fd);
-	client_close_out_fds(client);
+	libseat_wire_close_fds(&client->out);
 	bool was_owner = ep->owner == client;
 	client_leave_seat(client);
-	free(client->groups);
+	free(client->peer.groups);
 	free(client);
 	if (was_owner) {
 		activate(ep);
@@ -533,10 +240,7 @@ static int handle_open_seat(struct ep_client *client) {
 		errno = EBADMSG;
 		return -1;
 	}
-	size_t name_len = strlen(ep->seat_name) + 1;
-	struct seatd_proto_seat_opened msg = {.seat_name_len = (uint16_t)name_len};
-	if (client_put(client, SEATD_SERVER_SEAT_OPENED, &msg, sizeof(msg), ep->seat_name,
-		    name_len) == -1) {
+	if (libseat_wire_put_seat_opened(&client->out, ep->seat_name) == -1) {
 		return -1;
 	}
 	client->state = CLIENT_WAITING;
@@ -544,7 +248,7 @@ static int handle_open_seat(struct ep_client *client) {
 	if (ep->active && ep->owner == NULL) {
 		ep->owner = client;
 		client->state = CLIENT_ACTIVE;
-		return client_put(client, SEATD_SERVER_ENABLE_SEAT, NULL, 0, NULL, 0);
+		return libseat_wire_put(&client->out, SEATD_SERVER_ENABLE_SEAT);
 	}
 	return 0;
 }
@@ -557,7 +261,7 @@ static int handle_close_seat(struct ep_client *client) {
 	}
 	bool was_owner = ep->owner == client;
 	client_leave_seat(client);
-	if (client_put(client, SEATD_SERVER_SEAT_CLOSED, NULL, 0, NULL, 0) == -1) {
+	if (libseat_wire_put(&client->out, SEATD_SERVER_SEAT_CLOSED) == -1) {
 		return -1;
 	}
 	if (was_owner) {
@@ -566,166 +270,26 @@ static int handle_close_seat(struct ep_client *client) {
 	return 0;
 }
 
-/* Whether a node is the device the resolver meant. */
-static bool is_target(const struct stat *st, const struct libseat_endpoint_target *target) {
-	return S_ISCHR(st->st_mode) && st->st_rdev == target->devnum;
-}
-
-static bool client_in_group(const struct ep_client *client, gid_t gid) {
-	for (size_t i = 0; i < client->n_groups; i++) {
-		if (client->groups[i] == gid) {
-			return true;
-		}
-	}
-	return client->cred.gid == gid;
-}
-
-/*
- * Whether the client could open the node read-write itself, by its owner, group and mode (as
- * the kernel decides, host root aside): through the endpoint nobody gets more than the
- * container's own /dev gives them.
- */
-static bool client_may_open(const struct ep_client *client, const struct stat *st) {
-	mode_t bits = st->st_mode;
-	if (client->cred.uid == 0) {
-		return true;
-	}
-	if (client->cred.uid == st->st_uid) {
-		bits >>= 6;
-	} else if (client_in_group(client, st->st_gid)) {
-		bits >>= 3;
-	}
-	return (bits & (S_IROTH | S_IWOTH)) == (S_IROTH | S_IWOTH);
-}
-
-/* 0, or -1 with the errno the client is told. */
-static int open_device(struct ep_client *client, const char *path, int *id_out, int *fd_out) {
-	struct libseat_endpoint *ep = client->ep;
-	if (client->state != CLIENT_ACTIVE) {
-		errno = EPERM;
-		return -1;
-	}
-	enum libseat_device_class class = libseat_endpoint_classify(path);
-	if (class == LIBSEAT_DEVICE_NONE) {
-		errno = ENOENT;
-		return -1;
-	}
-	struct libseat_endpoint_target target;
-	memset(&target, 0, sizeof(target));
-	errno = ENOENT;
-	if (ep->resolve(path, class, &target, ep->resolve_data) == -1) {
-		return -1;
-	}
-	if (target.class != class || target.host_path[0] != '/' ||
-		memchr(target.host_path, '\0', sizeof(target.host_path)) == NULL) {
-		errno = EACCES;
-		return -1;
-	}
-	struct stat st;
-	if (lstat(target.host_path, &st) == -1) {
-		return -1;
-	}
-	if (!is_target(&st, &target) || !client_may_open(client, &st)) {
-		errno = EACCES;
-		return -1;
-	}
-
-	/* The same device again: another fd of the same open file, as seatd meant to. */
-	size_t free_slot = LIBSEAT_ENDPOINT_MAX_DEVICES;
-	for (size_t i = 0; i < LIBSEAT_ENDPOINT_MAX_DEVICES; i++) {
-		struct ep_device *dev = client->devices[i];
-		if (dev == NULL) {
-			if (free_slot == LIBSEAT_ENDPOINT_MAX_DEVICES) {
-				free_slot = i;
-			}
-			continue;
-		}
-		if (dev->fd != -1 && dev->devnum == target.devnum &&
-			strcmp(dev->host_path, target.host_path) == 0) {
-			int fd = fcntl(dev->fd, F_DUPFD_CLOEXEC, 0);
-			if (fd == -1) {
-				return -1;
-			}
-			dev->ref_cnt++;
-			*id_out = dev->id;
-			*fd_out = fd;
-			return 0;
-		}
-	}
-	if (free_slot == LIBSEAT_ENDPOINT_MAX_DEVICES) {
-		errno = EMFILE;
-		return -1;
-	}
-
-	struct ep_device *dev = calloc(1, sizeof(*dev));
-	if (dev == NULL) {
-		return -1;
-	}
-	dev->fd = open(target.host_path, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
-	if (dev->fd == -1) {
-		goto fail;
-	}
-	/* The node must still be the device the resolver meant. */
-	if (fstat(dev->fd, &st) == -1) {
-		goto fail;
-	}
-	if (!is_target(&st, &target)) {
-		log_warnf("libseat: %s: %s is not the device resolved for %s, refused",
-			ep->seat_name, target.host_path, path);
-		errno = EACCES;
-		goto fail;
-	}
-	int fd = fcntl(dev->fd, F_DUPFD_CLOEXEC, 0);
-	if (fd == -1) {
-		goto fail;
-	}
-	dev->id = (int)free_slot + 1;
-	dev->ref_cnt = 1;
-	dev->class = class;
-	dev->devnum = target.devnum;
-	memcpy(dev->host_path, target.host_path, sizeof(dev->host_path));
-	device_set_master(dev);
-	client->devices[free_slot] = dev;
-	*id_out = dev->id;
-	*fd_out = fd;
-	return 0;
-
-fail:;
-	int saved = errno;
-	if (dev->fd != -1) {
-		close(dev->fd);
-	}
-	free(dev);
-	errno = saved;
-	return -1;
-}
-
 static int handle_open_device(struct ep_client *client, const char *path) {
+	struct libseat_endpoint *ep = client->ep;
 	if (client->state == CLIENT_NEW) {
 		errno = EBADMSG;
 		return -1;
 	}
 	int id, fd;
-	if (open_device(client, path, &id, &fd) == -1) {
+	/* Only the owner gets devices, and only while enabled. */
+	errno = EPERM;
+	if (client->state != CLIENT_ACTIVE ||
+		libseat_grants_open(&client->grants, &ep->resolver, &client->peer, path, &id,
+			&fd) == -1) {
 		int err = errno;
-		if (log_ratelimit_allow(&client->ep->rl)) {
-			log_infof("libseat: %s: open %s refused: %s", client->ep->seat_name, path,
+		if (log_ratelimit_allow(&ep->rl)) {
+			log_infof("libseat: %s: open %s refused: %s", ep->seat_name, path,
 				strerror(err));
 		}
-		return client_send_error(client, err);
+		return libseat_wire_put_error(&client->out, err);
 	}
-	if (client->n_out_fds >= MAX_OUT_FDS) {
-		close(fd);
-		errno = ENOBUFS;
-		return -1;
-	}
-	struct seatd_proto_device_opened msg = {.device_id = id};
-	if (client_put(client, SEATD_SERVER_DEVICE_OPENED, &msg, sizeof(msg), NULL, 0) == -1) {
-		close(fd);
-		return -1;
-	}
-	client->out_fds[client->n_out_fds++] = fd;
-	return 0;
+	return libseat_wire_put_device_opened(&client->out, id, fd);
 }
 
 static int handle_close_device(struct ep_client *client, int device_id) {
@@ -733,18 +297,10 @@ static int handle_close_device(struct ep_client *client, int device_id) {
 		errno = EBADMSG;
 		return -1;
 	}
-	if (device_id < 1 || device_id > LIBSEAT_ENDPOINT_MAX_DEVICES ||
-		client->devices[device_id - 1] == NULL) {
-		return client_send_error(client, EBADF);
+	if (libseat_grants_close(&client->grants, device_id) == -1) {
+		return libseat_wire_put_error(&client->out, errno);
 	}
-	struct ep_device *dev = client->devices[device_id - 1];
-	if (--dev->ref_cnt == 0) {
-		/* As seatd: a closed device is revoked, so a kept dup does not outlive it. */
-		device_revoke(dev, true);
-		free(dev);
-		client->devices[device_id - 1] = NULL;
-	}
-	return client_put(client, SEATD_SERVER_DEVICE_CLOSED, NULL, 0, NULL, 0);
+	return libseat_wire_put(&client->out, SEATD_SERVER_DEVICE_CLOSED);
 }
 
 /*
@@ -756,9 +312,9 @@ static int client_put_late_reply(struct ep_client *client, uint16_t opcode, int 
 		return 0;
 	}
 	if (opcode == SEATD_SERVER_ERROR) {
-		return client_send_error(client, error_code);
+		return libseat_wire_put_error(&client->out, error_code);
 	}
-	return client_put(client, opcode, NULL, 0, NULL, 0);
+	return libseat_wire_put(&client->out, opcode);
 }
 
 static int handle_disable_seat(struct ep_client *client) {
@@ -804,7 +360,7 @@ static int handle_request(struct ep_client *client, const struct seatd_request *
 		/* One session per seat here: the host switches seats between containers. */
 		return client_put_late_reply(client, SEATD_SERVER_ERROR, EOPNOTSUPP);
 	case SEATD_CLIENT_PING:
-		return client_put(client, SEATD_SERVER_PONG, NULL, 0, NULL, 0);
+		return libseat_wire_put(&client->out, SEATD_SERVER_PONG);
 	default:
 		errno = EBADMSG;
 		return -1;
@@ -812,41 +368,19 @@ static int handle_request(struct ep_client *client, const struct seatd_request *
 }
 
 static int client_read(struct ep_client *client) {
-	ssize_t n;
-	do {
-		/* recv, not recvmsg: fds a client sends us are dropped by the kernel. */
-		n = recv(client->fd, client->in + client->in_len,
-			sizeof(client->in) - client->in_len, MSG_DONTWAIT);
-	} while (n == -1 && errno == EINTR);
-	if (n == -1 && errno == EAGAIN) {
-		return 0;
+	int r = libseat_wire_recv(&client->in, client->fd);
+	if (r <= 0) {
+		return r;
 	}
-	if (n == -1) {
-		return -1;
-	}
-	if (n == 0) {
-		errno = ECONNRESET;
-		return -1;
-	}
-	client->in_len += (size_t)n;
-
-	size_t off = 0;
-	for (;;) {
-		struct seatd_request req;
-		int r = libseat_endpoint_parse(client->in + off, client->in_len - off, &req);
-		if (r == -1) {
-			return -1;
-		}
-		if (r == 0) {
-			break;
-		}
-		off += req.size;
+	struct seatd_request req;
+	while ((r = libseat_wire_next(&client->in, &req)) == 1) {
 		if (handle_request(client, &req) == -1) {
 			return -1;
 		}
 	}
-	memmove(client->in, client->in + off, client->in_len - off);
-	client->in_len -= off;
+	if (r == -1) {
+		return -1;
+	}
 	return client_flush(client);
 }
 
@@ -875,62 +409,6 @@ drop:
 	return 0;
 }
 
-/* Whether the process pid is in the pid namespace ns_fd, or in one nested in it. */
-static bool in_pidns(pid_t pid, int ns_fd) {
-	struct stat want, st;
-	if (pid <= 0 || fstat(ns_fd, &want) == -1) {
-		return false;
-	}
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
-	int ns = open(path, O_RDONLY | O_CLOEXEC);
-	bool found = false;
-	while (ns != -1) {
-		found = fstat(ns, &st) == 0 && st.st_dev == want.st_dev && st.st_ino == want.st_ino;
-		/* EPERM above our own namespace: the walk ends there. */
-		int parent = found ? -1 : ioctl(ns, NS_GET_PARENT);
-		close(ns);
-		ns = parent;
-	}
-	return found;
-}
-
-/*
- * Whether the peer is a process of the container (of its pid namespace), and its credentials
- * as it connected. Its pidfd (Linux 6.5) pins the process, so that the pid we look at cannot
- * be another's by then; older kernels give none, and the pid is taken as it is.
- */
-static bool client_check_peer(struct ep_client *client) {
-	socklen_t len = sizeof(client->cred);
-	if (getsockopt(client->fd, SOL_SOCKET, SO_PEERCRED, &client->cred, &len) == -1) {
-		return false;
-	}
-	len = 0;
-	if (getsockopt(client->fd, SOL_SOCKET, SO_PEERGROUPS, NULL, &len) == -1 && errno != ERANGE) {
-		return false;
-	}
-	client->groups = malloc(len > 0 ? len : 1);
-	if (client->groups == NULL ||
-		getsockopt(client->fd, SOL_SOCKET, SO_PEERGROUPS, client->groups, &len) == -1) {
-		return false;
-	}
-	client->n_groups = len / sizeof(gid_t);
-	int pidfd = -1;
-	len = sizeof(pidfd);
-	if (getsockopt(client->fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == -1 &&
-		errno != ENOPROTOOPT) {
-		return false;
-	}
-	bool ours = in_pidns(client->cred.pid, client->ep->pidns_fd);
-	if (pidfd != -1) {
-		/* Readable once the process has exited: its pid may be another's now. */
-		struct pollfd exited = {.fd = pidfd, .events = POLLIN};
-		ours = ours && poll(&exited, 1, 0) == 0;
-		close(pidfd);
-	}
-	return ours;
-}
-
 /* Makes room for one more client: drops the oldest that has not opened the seat in time. */
 static bool make_room(struct libseat_endpoint *ep) {
 	if (ep->n_clients < LIBSEAT_ENDPOINT_MAX_CLIENTS) {
@@ -940,7 +418,7 @@ static bool make_room(struct libseat_endpoint *ep) {
 		if (c->state == CLIENT_NEW && ms_until(&c->open_deadline) == 0) {
 			if (log_ratelimit_allow(&ep->rl)) {
 				log_warnf("libseat: %s: dropped a client that did not open the seat "
-					  "(pid %d), to make room", ep->seat_name, (int)c->cred.pid);
+					  "(pid %d), to make room", ep->seat_name, (int)c->peer.cred.pid);
 			}
 			client_destroy(c);
 			return true;
@@ -966,11 +444,11 @@ static int listen_handle(int fd, uint32_t events, void *data) {
 	}
 	client->ep = ep;
 	client->fd = cfd;
-	if (!client_check_peer(client)) {
+	if (!libseat_peer_check(&client->peer, cfd, ep->pidns_fd)) {
 		if (log_ratelimit_allow(&ep->rl)) {
 			log_warnf("libseat: %s: refused a client (pid %d, uid %u): not a process of "
-				  "this container", ep->seat_name, (int)client->cred.pid,
-				(unsigned)client->cred.uid);
+				  "this container", ep->seat_name, (int)client->peer.cred.pid,
+				(unsigned)client->peer.cred.uid);
 		}
 		goto fail;
 	}
@@ -994,7 +472,7 @@ static int listen_handle(int fd, uint32_t events, void *data) {
 
 fail:
 	close(cfd);
-	free(client->groups);
+	free(client->peer.groups);
 	free(client);
 	return 0;
 }
@@ -1035,10 +513,10 @@ struct libseat_endpoint *libseat_endpoint_create(struct poller *poller, int list
 	}
 	ep->poller = poller;
 	ep->listen_fd = -1;
-	ep->resolve = resolve;
-	ep->resolve_data = data;
 	ep->ack_timeout_ms = LIBSEAT_ENDPOINT_ACK_TIMEOUT_MS;
 	memcpy(ep->seat_name, seat_name, strlen(seat_name) + 1);
+	ep->resolver = (struct libseat_resolver){
+		.fn = resolve, .data = data, .seat_name = ep->seat_name};
 
 	ep->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (ep->timer_fd == -1) {
@@ -1132,13 +610,7 @@ bool libseat_endpoint_disable_pending(const struct libseat_endpoint *ep) {
 
 void libseat_endpoint_device_removed(struct libseat_endpoint *ep, const char *host_path) {
 	for (struct ep_client *c = ep->clients; c != NULL; c = c->next) {
-		for (size_t i = 0; i < LIBSEAT_ENDPOINT_MAX_DEVICES; i++) {
-			struct ep_device *dev = c->devices[i];
-			if (dev != NULL && strcmp(dev->host_path, host_path) == 0) {
-				/* The entry stays until the client closes it by its id. */
-				device_revoke(dev, true);
-			}
-		}
+		libseat_grants_device_removed(&c->grants, host_path);
 	}
 }
 
