@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fuzz_check.h"
 #include "policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -17,13 +18,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static int memfd = -1;
 static char path[64];
 static size_t path_len;
-
-static void check(bool ok, const char *what) {
-	if (!ok) {
-		fprintf(stderr, "invariant broken: %s\n", what);
-		__builtin_trap();
-	}
-}
 
 /* Lines as the user counts them: a last line without its newline counts too. */
 static long count_lines(const uint8_t *data, size_t size) {

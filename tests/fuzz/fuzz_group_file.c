@@ -10,16 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_check.h"
 #include "group_file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void check(bool ok, const char *what) {
-	if (!ok) {
-		fprintf(stderr, "invariant broken: %s\n", what);
-		__builtin_trap();
-	}
-}
 
 /* The text with line (NAME:x:GID:) before or after it, in a buffer of its exact size. */
 static char *with_line(const uint8_t *data, size_t size, const char *line, bool first,

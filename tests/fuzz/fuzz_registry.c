@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_check.h"
 #include "log.h"
 #include "registry.h"
 
@@ -15,13 +16,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char dir[4096];
 static char path[4200];
-
-static void check(bool ok, const char *what) {
-	if (!ok) {
-		fprintf(stderr, "invariant broken: %s\n", what);
-		__builtin_trap();
-	}
-}
 
 static bool same(const struct registration *a, const struct registration *b) {
 	return strcmp(a->name, b->name) == 0 && a->pid == b->pid &&
@@ -33,12 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	if (dir[0] == '\0') {
 		/* Errors of broken lines are the point: keep them out of the fuzzer's output. */
 		log_init(LOG_LEVEL_SILENT);
-		/* In TMPDIR, which run.sh removes with everything the run made. */
-		const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-		snprintf(dir, sizeof(dir), "%s/fuzz-registry.XXXXXX", tmp);
-		if (mkdtemp(dir) == NULL) {
-			abort();
-		}
+		fuzz_scratch_dir(dir, sizeof(dir), "registry");
 		snprintf(path, sizeof(path), "%s/registrations", dir);
 	}
 	struct registration *regs, *again;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_check.h"
 #include "log.h"
 #include "policy.h"
 #include "state.h"
@@ -16,13 +17,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char dir[4096];
 static char path[4200];
-
-static void check(bool ok, const char *what) {
-	if (!ok) {
-		fprintf(stderr, "invariant broken: %s\n", what);
-		__builtin_trap();
-	}
-}
 
 static void write_file(const uint8_t *data, size_t size) {
 	FILE *f = fopen(path, "we");
@@ -63,12 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	if (dir[0] == '\0') {
 		/* Errors of broken lines are the point: keep them out of the fuzzer's output. */
 		log_init(LOG_LEVEL_SILENT);
-		/* In TMPDIR, which run.sh removes with everything the run made. */
-		const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-		snprintf(dir, sizeof(dir), "%s/fuzz-state.XXXXXX", tmp);
-		if (mkdtemp(dir) == NULL) {
-			abort();
-		}
+		fuzz_scratch_dir(dir, sizeof(dir), "state");
 		snprintf(path, sizeof(path), "%s/state", dir);
 	}
 	write_file(data, size);
