@@ -58,7 +58,7 @@ echo "forged acks: $sent queued, to $found socket(s)"
 sa d assign /dev/input/event2 seat1 >/dev/null || fail "assign"
 dev2=/devices/pci0000:00/0000:00:07.0/usb1/1-2/1-2.1/1-2.1:1.0/0003:0627:0001.0002/input/input3/event2
 wait_until "desk1 hears the keyboard" kernel_heard "$dev2"
-sleep 0.2
+wait_until "the daemon logged the assignment" grep -q "assigned to seat1" "$work/d.log"
 if grep "cannot announce" "$work/d.log"; then
 	fail "a forged ack was taken as the kernel's verdict"
 fi
