@@ -12,26 +12,8 @@
 
 #include "syscalls.h"
 #include "container.h"
+#include "proc_files.h"
 
-
-/* Reads /proc/PID/{uid,gid}_map: "inside outside count" lines. */
-static int read_id_map(int proc_fd, const char *file, struct id_map *map, size_t *n) {
-	int fd = openat(proc_fd, file, O_RDONLY | O_CLOEXEC);
-	FILE *f = fd != -1 ? fdopen(fd, "re") : NULL;
-	if (f == NULL) {
-		if (fd != -1) {
-			close(fd);
-		}
-		return -1;
-	}
-	*n = 0;
-	while (*n < CONTAINER_MAX_ID_MAPS &&
-		fscanf(f, "%u %u %u", &map[*n].inside, &map[*n].outside, &map[*n].count) == 3) {
-		(*n)++;
-	}
-	fclose(f);
-	return 0;
-}
 
 static int map_id(const struct id_map *map, size_t n, unsigned inside, unsigned *outside) {
 	for (size_t i = 0; i < n; i++) {
@@ -94,38 +76,21 @@ static int read_proc_file(int proc_fd, const char *file, char *buf, size_t size)
 	return 0;
 }
 
-/* Its start time: the 22nd field of stat, the 20th after the command's closing ")". */
-static int read_start_time(int proc_fd, unsigned long long *start_time) {
-	char buf[1024];
-	if (read_proc_file(proc_fd, "stat", buf, sizeof(buf)) == -1) {
-		return -1;
-	}
-	const char *p = strrchr(buf, ')');
-	if (p == NULL || sscanf(p + 1, " %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
-				      "%*s %*s %*s %*s %*s %llu", start_time) != 1) {
-		errno = EINVAL;
-		return -1;
-	}
-	return 0;
-}
-
-/* Whether it is pid 1 of its pid namespace: the last number of status's "NSpid:" line. */
-static int read_pidns_init(int proc_fd, bool *init) {
+/* Its start time, whether it is pid 1 of its pid namespace, its id maps. */
+static int read_proc_files(struct container *c, int proc_fd) {
 	char buf[4096];
-	if (read_proc_file(proc_fd, "status", buf, sizeof(buf)) == -1) {
+	if (read_proc_file(proc_fd, "stat", buf, sizeof(buf)) == -1 ||
+		proc_parse_start_time(buf, &c->start_time) == -1 ||
+		read_proc_file(proc_fd, "status", buf, sizeof(buf)) == -1 ||
+		proc_parse_pidns_init(buf, &c->pidns_init) == -1 ||
+		read_proc_file(proc_fd, "uid_map", buf, sizeof(buf)) == -1) {
 		return -1;
 	}
-	const char *line = strstr(buf, "\nNSpid:");
-	if (line == NULL) {
-		errno = EINVAL;
+	c->n_uid_map = proc_parse_id_map(buf, c->uid_map, CONTAINER_MAX_ID_MAPS);
+	if (read_proc_file(proc_fd, "gid_map", buf, sizeof(buf)) == -1) {
 		return -1;
 	}
-	line += strlen("\nNSpid:");
-	const char *end = line + strcspn(line, "\n");
-	while (end > line && strchr(" \t", end[-1]) == NULL) {
-		end--;
-	}
-	*init = strncmp(end, "1\n", 2) == 0;
+	c->n_gid_map = proc_parse_id_map(buf, c->gid_map, CONTAINER_MAX_ID_MAPS);
 	return 0;
 }
 
@@ -167,10 +132,7 @@ int container_open(struct container *c, const char *name, pid_t pid,
 	c->net_fd = openat(proc_fd, "ns/net", O_RDONLY | O_CLOEXEC);
 	c->mnt_fd = openat(proc_fd, "ns/mnt", O_RDONLY | O_CLOEXEC);
 	if (c->root_fd == -1 || c->net_fd == -1 || c->mnt_fd == -1 ||
-		read_id_map(proc_fd, "uid_map", c->uid_map, &c->n_uid_map) == -1 ||
-		read_id_map(proc_fd, "gid_map", c->gid_map, &c->n_gid_map) == -1 ||
-		read_start_time(proc_fd, &c->start_time) == -1 ||
-		read_pidns_init(proc_fd, &c->pidns_init) == -1 || read_userns(c, proc_fd) == -1) {
+		read_proc_files(c, proc_fd) == -1 || read_userns(c, proc_fd) == -1) {
 		goto fail;
 	}
 	/* Still the process the pidfd names? Otherwise those fds may be another's. */

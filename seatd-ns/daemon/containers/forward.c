@@ -129,8 +129,7 @@ int device_view_build(struct device_view *view, const struct device *dev, const 
 }
 
 int forwarder_open(struct forwarder *f, const struct container *c) {
-	f->fd = -1;
-	f->seqnum = 0;
+	*f = (struct forwarder){.fd = -1};
 	int own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (own == -1) {
 		return -1;
@@ -152,6 +151,24 @@ int forwarder_open(struct forwarder *f, const struct container *c) {
 		errno = saved;
 		return -1;
 	}
+	/*
+	 * Anyone in the namespace may send to a socket by its port id, unless it is connected:
+	 * then the kernel takes only its peer's messages, here the kernel's own (port 0).
+	 * NETLINK_CAP_ACK: an error ack does not carry the message back, so it fits a header.
+	 */
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	struct sockaddr_nl self;
+	socklen_t len = sizeof(self);
+	int on = 1;
+	if (connect(f->fd, (struct sockaddr *)&kernel, sizeof(kernel)) == -1 ||
+		getsockname(f->fd, (struct sockaddr *)&self, &len) == -1 ||
+		setsockopt(f->fd, SOL_NETLINK, NETLINK_CAP_ACK, &on, sizeof(on)) == -1) {
+		saved = errno;
+		forwarder_close(f);
+		errno = saved;
+		return -1;
+	}
+	f->port = self.nl_pid;
 	return 0;
 }
 
@@ -310,6 +327,7 @@ int forward_inject_kernel(struct forwarder *f, const struct container *c,
 		struct nlmsghdr header;
 		char payload[UEVENT_MAX_SIZE];
 	} msg;
+	uint32_t seq = ++f->requests;
 	int len = uevent_format_kernel(&ev, false, msg.payload, sizeof(msg.payload));
 	if (len == -1) {
 		return -1;
@@ -319,21 +337,44 @@ int forward_inject_kernel(struct forwarder *f, const struct container *c,
 		.nlmsg_len = (uint32_t)NLMSG_LENGTH((size_t)len),
 		.nlmsg_type = NLMSG_MIN_TYPE,
 		.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK,
+		.nlmsg_seq = seq,
 	};
 	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
 	if (netlink_send_as(f->fd, &kernel, &msg, msg.header.nlmsg_len, c->root_uid,
 		    c->root_gid) == -1) {
 		return -1;
 	}
-	/* The kernel acks before sendmsg returns; read it to learn the verdict. */
-	char ack[NLMSG_SPACE(sizeof(struct nlmsgerr)) + 256];
-	ssize_t n = recv(f->fd, ack, sizeof(ack), MSG_DONTWAIT);
-	if (n >= (ssize_t)NLMSG_LENGTH(sizeof(struct nlmsgerr))) {
-		struct nlmsgerr *err = NLMSG_DATA((struct nlmsghdr *)(void *)ack);
+	/*
+	 * The kernel acks before sendmsg returns; read it to learn the verdict. Only the kernel
+	 * can queue on the socket, but anything that is not the ack to this message is still
+	 * skipped, a few at most.
+	 */
+	for (int i = 0; i < 8; i++) {
+		union {
+			struct nlmsghdr header;
+			char buf[NLMSG_SPACE(sizeof(struct nlmsgerr))];
+		} ack;
+		struct sockaddr_nl from;
+		struct iovec iov = {.iov_base = &ack, .iov_len = sizeof(ack)};
+		struct msghdr m = {.msg_name = &from, .msg_namelen = sizeof(from),
+			.msg_iov = &iov, .msg_iovlen = 1};
+		ssize_t n = recvmsg(f->fd, &m, MSG_DONTWAIT);
+		if (n == -1) {
+			errno = errno == EAGAIN ? ENOMSG : errno;
+			return -1;
+		}
+		if (from.nl_pid != 0 || n < (ssize_t)NLMSG_LENGTH(sizeof(struct nlmsgerr)) ||
+			ack.header.nlmsg_type != NLMSG_ERROR || ack.header.nlmsg_seq != seq ||
+			ack.header.nlmsg_pid != f->port) {
+			continue;
+		}
+		struct nlmsgerr *err = NLMSG_DATA(&ack.header);
 		if (err->error != 0) {
 			errno = -err->error;
 			return -1;
 		}
+		return 0;
 	}
-	return 0;
+	errno = ENOMSG;
+	return -1;
 }

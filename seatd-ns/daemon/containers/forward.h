@@ -30,10 +30,15 @@ int device_view_build(struct device_view *view, const struct device *dev, const 
 
 struct forwarder {
 	int fd; /* NETLINK_KOBJECT_UEVENT, in the container's network namespace */
+	uint32_t port; /* its port id there */
+	uint32_t requests; /* messages sent to the kernel: their sequence numbers */
 	uint64_t seqnum;
 };
 
-/* Makes the socket inside the container's network namespace (a setns there and back). */
+/*
+ * Makes the socket inside the container's network namespace (a setns there and back),
+ * connected to the kernel: the container's processes cannot queue anything on it.
+ */
 int forwarder_open(struct forwarder *f, const struct container *c);
 void forwarder_close(struct forwarder *f);
 

@@ -8,28 +8,9 @@
 #include "coldplug.h"
 #include "log.h"
 #include "sysfs.h"
+#include "uevent_file.h"
 
 static const char *const scanned_classes[] = {"input", "drm", "sound", "hidraw"};
-
-/* Appends "KEY=VALUE\0"; returns -1 if it does not fit. */
-static int append(char *buf, size_t *off, size_t size, const char *key, const char *value) {
-	int n = snprintf(buf + *off, size - *off, "%s=%s", key, value);
-	if (n < 0 || *off + (size_t)n + 1 > size) {
-		return -1;
-	}
-	*off += (size_t)n + 1;
-	return 0;
-}
-
-/* Whether "KEY=" is among the NUL-separated properties in buf[0..len). */
-static bool has_key(const char *buf, size_t len, const char *key, size_t key_len) {
-	for (size_t i = 0; i < len; i += strlen(buf + i) + 1) {
-		if (strncmp(buf + i, key, key_len) == 0 && buf[i + key_len] == '=') {
-			return true;
-		}
-	}
-	return false;
-}
 
 /* Appends the E: lines of the device's udev database entry, if it has one. */
 static void append_udev_properties(const char *data_dir, const struct uevent *ev, char *buf,
@@ -48,15 +29,8 @@ static void append_udev_properties(const char *data_dir, const struct uevent *ev
 	char line[4096];
 	size_t base = *off;
 	while (fgets(line, sizeof(line), f) != NULL) {
-		line[strcspn(line, "\n")] = '\0';
-		char *eq = strchr(line, '=');
-		if (strncmp(line, "E:", 2) != 0 || eq == NULL ||
-			has_key(buf, base, line + 2, (size_t)(eq - line - 2))) {
-			continue;
-		}
-		*eq = '\0';
-		if (append(buf, off, size, line + 2, eq + 1) == -1) {
-			break;
+		if (uevent_file_add_db_line(buf, off, size, base, line) == -1) {
+			break; /* full */
 		}
 	}
 	fclose(f);
@@ -71,19 +45,9 @@ static int scan_device(struct devtable *table, const char *udev_data_dir, const 
 		return 0; /* gone while we looked */
 	}
 	char buf[UEVENT_MAX_SIZE + 1];
-	size_t off = 0;
-	if (append(buf, &off, sizeof(buf), "ACTION", "add") == -1 ||
-		append(buf, &off, sizeof(buf), "DEVPATH", devpath) == -1 ||
-		append(buf, &off, sizeof(buf), "SUBSYSTEM", subsystem) == -1) {
+	size_t off;
+	if (uevent_file_event(buf, &off, sizeof(buf) - 1, devpath, subsystem, attrs) == -1) {
 		goto malformed;
-	}
-	for (char *line = strtok(attrs, "\n"); line != NULL; line = strtok(NULL, "\n")) {
-		size_t len = strlen(line);
-		if (off + len + 1 > sizeof(buf) - 1) {
-			goto malformed;
-		}
-		memcpy(buf + off, line, len + 1);
-		off += len + 1;
 	}
 	struct uevent ev;
 	const char *why;
