@@ -73,7 +73,7 @@ static void usage(FILE *out) {
 		"  --sysfs DIR        sysfs root to read devices from (default /sys)\n"
 		"  --source SOURCE    auto, kernel or udev (default auto: udev when\n"
 		"                     " UDEV_CONTROL " exists)\n"
-		"  --log-level LEVEL  error, warn, info or debug (default info)\n"
+		"  --log-level LEVEL  silent, error, warn, info or debug (default info)\n"
 		"  --receive-buffer BYTES\n"
 		"                     event socket buffer (default 128 MiB); events that\n"
 		"                     overflow it are recovered by a rescan of sysfs\n"

@@ -7,9 +7,10 @@
 /*
  * The control protocol between seatd-ns and its clients (seat-assign, hooks, PAM).
  *
- * Transport: a unix SOCK_SEQPACKET socket (default /run/seatd-ns/control.sock), mode 0660.
- * The daemon serves root, and members of the configured control group, checked with
- * SO_PEERCRED and SO_PEERGROUPS; anyone else gets one "error" record and is disconnected.
+ * Transport: a unix SOCK_SEQPACKET socket (default /run/seatd-ns/control.sock), mode 0600, or
+ * 0660 and the group's when a control group is configured. The daemon serves root, and
+ * members of that group, checked with SO_PEERCRED and SO_PEERGROUPS; anyone else gets one
+ * "error" record and is disconnected.
  *
  * Every message, both ways, is one record: NUL-terminated strings, the first the record's
  * type, then fields "key=value". Keys are [a-z0-9_]; values any bytes but NUL. A field that
@@ -22,7 +23,7 @@
  *   "seats"    -> one "seat" record per seat (name origin container containers switching
  *              hidraw shared_sound), then "end"
  *   "assign" device= seat=, "unassign" device=, "attach" seat= container=,
- * *   "detach" seat= [container=], "reload",
+ *   "detach" seat= [container=], "reload",
  *   "register" name= pid= [kernel_events=yes] [libseat_protocol=legacy|0.9]
  *              [privileged=yes] [start_time=TICKS]
  *              (the init of a container: pid 1 of its pid namespace, in user, mount and
@@ -37,14 +38,14 @@
  *              then "end", or "error" (the seat stays where it was)
  *
  * Replies:
- *   "device"   syspath subsystem devnode devnum kind id_path seat [input_class]
- *              [sound_initialized]
+ *   "device"   syspath subsystem devnode devnum kind id_path seat usb_id (VENDOR:PRODUCT of
+ *              its USB device, or absent) [input_class] [sound_initialized]
  *   "event"    action (add|change|remove) and the fields of a device record, or
  *              action (attach|detach) seat container (detach: "all" for every one), or
  *              action switch seat container (now active) from (or absent) forced (yes|no)
  *   "seat"     container: the active one (absent: none); containers: every attached one,
  *              space-separated, in the order attached; switching: yes while a switch waits
- *   "status"   version source sysfs devices events_received events_applied
+ *   "status"   version source sysfs uptime (seconds) devices events_received events_applied
  *              events_malformed events_foreign overflows clients switches switches_forced
  *   "error"    message; the request changed nothing
  *   "end"      a finite reply is complete
