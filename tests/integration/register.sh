@@ -13,7 +13,7 @@
 # get written into.
 . "$(dirname "$0")/lib.sh"
 need_root
-need jq setpriv unshare tar
+need jq bpftool setpriv unshare tar
 if [ -z "${SEATD_NS_TEST_NETNS:-}" ]; then
 	rmdir "$work" # the run in the namespaces makes its own
 	SEATD_NS_TEST_NETNS=1 exec unshare --net --mount --pid --fork --mount-proc \
@@ -163,6 +163,22 @@ done
 refused "its pid is another process now" sa d --start-time "$old_start" register desk2 "$old"
 given_anything "$old" && fail "the container at the reused pid got devices"
 alive || fail "the daemon does not answer"
+
+# Two containers in one cgroup: the second is refused (its device program would replace the
+# first's there), and the first keeps its program.
+container first --cgroup "seatd-ns-test-shared-$id"
+container second --cgroup "seatd-ns-test-shared-$id"
+sa d register first "$first_pid" >/dev/null || fail "register first"
+shared_cg=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)$(sed -n 's/^0:://p' "/proc/$first_pid/cgroup")
+programs_before=$(bpftool cgroup show "$shared_cg")
+[ -n "$programs_before" ] || fail "first has no device program"
+refused "its cgroup is another registered container's" sa d register second "$second_pid"
+given_anything "$second_pid" && fail "the refused container got seat devices"
+[ "$(bpftool cgroup show "$shared_cg")" = "$programs_before" ] ||
+	fail "first's device program was replaced: $(bpftool cgroup show "$shared_cg")"
+sa d unregister first >/dev/null || fail "unregister first"
+kill "$first_runner" "$second_runner"
+wait "$first_runner" "$second_runner" 2>/dev/null || true
 
 # 100 containers register and die, ten at a time, all attached to seat2 (stress1 active,
 # with its devices; the others on standby): the daemon holds no more fds after.

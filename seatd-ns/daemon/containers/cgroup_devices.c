@@ -494,6 +494,16 @@ fail:;
 	return -1;
 }
 
+bool cgroup_devices_overlap(pid_t pid, const struct cgroup_devices *other) {
+	struct kernel_probe_cgroups *cg = malloc(sizeof(*cg));
+	bool overlap = cg != NULL && other->v2_path != NULL &&
+		       find_container_cgroups(pid, cg) == 0 && cg->v2_own[0] != '\0' &&
+		       (is_ancestor_or_self(cg->v2_own, other->v2_path) ||
+			       is_ancestor_or_self(other->v2_path, cg->v2_own));
+	free(cg);
+	return overlap;
+}
+
 struct cgroup_devices *cgroup_devices_open(pid_t pid, int pidfd) {
 	struct kernel_probe_cgroups *self = NULL, *cg = NULL;
 	struct cgroup_devices *c = calloc(1, sizeof(*c));

@@ -56,6 +56,12 @@ struct cgroup_devices;
 struct cgroup_devices *cgroup_devices_open(pid_t pid, int pidfd);
 
 /*
+ * Whether the cgroup v2 that cgroup_devices_open would take for pid is other's, or above or
+ * below it: their device programs would then govern each other's processes.
+ */
+bool cgroup_devices_overlap(pid_t pid, const struct cgroup_devices *other);
+
+/*
  * Grants access (CGROUP_DEVICES_* bits) to a device, type 'c' or 'b'; granting again
  * replaces the access. On failure nothing is granted.
  */

@@ -221,6 +221,17 @@ static int register_desktop(struct desktops *desktops, struct container *contain
 	d->forwarder.fd = -1;
 	d->container = *container;
 	const char *name = d->container.name;
+	/* One device program per cgroup: another container's there would replace this one. */
+	for (struct hashmap_entry *e = hashmap_first(&desktops->by_name); e;
+		e = hashmap_next(&desktops->by_name, e)) {
+		const struct desktop *other = hashmap_container_of(e, struct desktop, entry);
+		if (cgroup_devices_overlap(d->container.pid, other->cgroup)) {
+			log_warnf("container %s: its cgroup is %s's, or contains it or is inside it",
+				name, other->container.name);
+			errno = EXDEV;
+			goto fail;
+		}
+	}
 	/* Deny by default from the start: without its program nothing would ever be denied. */
 	d->cgroup = cgroup_devices_open(d->container.pid, d->container.pidfd);
 	if (d->cgroup == NULL) {

@@ -132,7 +132,8 @@ void desktops_set_switch_done(struct desktops *desktops, desktops_switch_done_fn
  * injected in the kernel's format, for a container that runs its own udevd). Its cgroup gets
  * the device program, or it is not registered. Sets *warning to a static sentence when the
  * container's network namespace belongs to the host's user namespace (it then hears every
- * host uevent from the kernel). Returns 0, or -1 with errno (EEXIST, ESRCH, and
+ * host uevent from the kernel). Returns 0, or -1 with errno (EEXIST, ESRCH, EXDEV: its cgroup
+ * is another registered container's, or above or below one; and
  * cgroup_devices_open's: EBUSY, ENOENT, ENOTSUP, ...).
  */
 int desktops_register(struct desktops *desktops, struct container *container,

@@ -45,6 +45,10 @@ static const char *register_error(int err) {
 	case ENOENT:
 		return "it has no cgroup the verbs can see, so its device access cannot be "
 		       "restricted";
+	case EXDEV:
+		return "its cgroup is another registered container's, or contains or is inside "
+		       "one, so their device programs would govern each other: give each container "
+		       "a cgroup of its own";
 	case ENOTSUP:
 		return "its device access cannot be restricted: no cgroup v2, and its v1 devices "
 		       "cgroup allows every device";
