@@ -1,0 +1,162 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "logind.h"
+
+#define SEAT_IFACE "org.freedesktop.login1.Seat"
+#define USER_IFACE "org.freedesktop.login1.User"
+
+/* The seat's session, or none ("", "/") while the seat is away. */
+static int append_active_session(const struct logind *ld, sd_bus_message *reply) {
+	return ld->active ? sd_bus_message_append(reply, "(so)", ld->session_id, ld->session_path) :
+			    sd_bus_message_append(reply, "(so)", "", "/");
+}
+
+static int append_sessions(const struct logind *ld, sd_bus_message *reply) {
+	return sd_bus_message_append(reply, "a(so)", 1, ld->session_id, ld->session_path);
+}
+
+static int get_seat_id(sd_bus *bus, const char *path, const char *iface, const char *prop,
+	sd_bus_message *reply, void *data, sd_bus_error *error) {
+	const struct logind *ld = data;
+	return sd_bus_message_append(reply, "s", ld->seat_id);
+}
+
+static int get_active_session(sd_bus *bus, const char *path, const char *iface,
+	const char *prop, sd_bus_message *reply, void *data, sd_bus_error *error) {
+	return append_active_session(data, reply);
+}
+
+static int get_sessions(sd_bus *bus, const char *path, const char *iface, const char *prop,
+	sd_bus_message *reply, void *data, sd_bus_error *error) {
+	return append_sessions(data, reply);
+}
+
+static int get_true(sd_bus *bus, const char *path, const char *iface, const char *prop,
+	sd_bus_message *reply, void *data, sd_bus_error *error) {
+	return sd_bus_message_append(reply, "b", 1);
+}
+
+static int get_false(sd_bus *bus, const char *path, const char *iface, const char *prop,
+	sd_bus_message *reply, void *data, sd_bus_error *error) {
+	return sd_bus_message_append(reply, "b", 0);
+}
+
+/* The seat has VTs only when a VT number was configured for its session. */
+static int get_can_tty(sd_bus *bus, const char *path, const char *iface, const char *prop,
+	sd_bus_message *reply, void *data, sd_bus_error *error) {
+	const struct logind *ld = data;
+	return sd_bus_message_append(reply, "b", ld->vtnr > 0);
+}
+
+/* Switching to another session is the host's to do (seat-assign switch); its one session is
+ * as good as switched to. */
+static int method_switch_to(sd_bus_message *m, void *data, sd_bus_error *error) {
+	struct logind *ld = data;
+	uint32_t vtnr;
+	int r = sd_bus_message_read(m, "u", &vtnr);
+	if (r < 0) {
+		return r;
+	}
+	if (vtnr == 0 || vtnr != ld->vtnr) {
+		return sd_bus_error_setf(error, SD_BUS_ERROR_NOT_SUPPORTED,
+			"Seat %s has no session on VT %u", ld->seat_id, vtnr);
+	}
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_activate_session(sd_bus_message *m, void *data, sd_bus_error *error) {
+	struct logind *ld = data;
+	const char *id;
+	int r = sd_bus_message_read(m, "s", &id);
+	if (r < 0) {
+		return r;
+	}
+	if (strcmp(id, ld->session_id) != 0) {
+		return sd_bus_error_setf(error, LOGIND_ERROR_NO_SUCH_SESSION,
+			"No session '%s' on seat %s", id, ld->seat_id);
+	}
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static const sd_bus_vtable seat_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Id", "s", get_seat_id, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("ActiveSession", "(so)", get_active_session, 0,
+		SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("CanMultiSession", "b", get_true, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("CanTTY", "b", get_can_tty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("CanGraphical", "b", get_true, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Sessions", "a(so)", get_sessions, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("IdleHint", "b", get_false, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_METHOD("SwitchTo", "u", "", method_switch_to, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("ActivateSession", "s", "", method_activate_session,
+		SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_VTABLE_END,
+};
+
+int seat_add(struct logind *ld) {
+	char *path;
+	int r = sd_bus_path_encode(LOGIND_PATH "/seat", ld->seat_id, &path);
+	if (r < 0) {
+		return r;
+	}
+	snprintf(ld->seat_path, sizeof(ld->seat_path), "%s", path);
+	free(path);
+	return sd_bus_add_object_vtable(ld->bus, NULL, ld->seat_path, SEAT_IFACE, seat_vtable, ld);
+}
+
+/* The User object */
+
+static int get_user_name(sd_bus *bus, const char *path, const char *iface, const char *prop,
+	sd_bus_message *reply, void *data, sd_bus_error *error) {
+	const struct logind *ld = data;
+	return sd_bus_message_append(reply, "s", ld->user_name);
+}
+
+static int get_user_state(sd_bus *bus, const char *path, const char *iface, const char *prop,
+	sd_bus_message *reply, void *data, sd_bus_error *error) {
+	const struct logind *ld = data;
+	return sd_bus_message_append(reply, "s", ld->active ? "active" : "online");
+}
+
+static int get_display(sd_bus *bus, const char *path, const char *iface, const char *prop,
+	sd_bus_message *reply, void *data, sd_bus_error *error) {
+	const struct logind *ld = data;
+	return sd_bus_message_append(reply, "(so)", ld->session_id, ld->session_path);
+}
+
+static int get_runtime_path(sd_bus *bus, const char *path, const char *iface,
+	const char *prop, sd_bus_message *reply, void *data, sd_bus_error *error) {
+	const struct logind *ld = data;
+	char runtime[64];
+	snprintf(runtime, sizeof(runtime), "/run/user/%u", ld->uid);
+	return sd_bus_message_append(reply, "s", runtime);
+}
+
+static const sd_bus_vtable user_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("UID", "u", NULL, offsetof(struct logind, uid), SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("GID", "u", NULL, offsetof(struct logind, gid), SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Name", "s", get_user_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("RuntimePath", "s", get_runtime_path, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Display", "(so)", get_display, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("State", "s", get_user_state, 0, 0),
+	SD_BUS_PROPERTY("Sessions", "a(so)", get_sessions, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Linger", "b", get_false, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_VTABLE_END,
+};
+
+int user_add(struct logind *ld) {
+	/* logind names users by number with a leading underscore, not path-escaped. */
+	snprintf(ld->user_path, sizeof(ld->user_path), LOGIND_PATH "/user/_%u", ld->uid);
+	return sd_bus_add_object_vtable(ld->bus, NULL, ld->user_path, USER_IFACE, user_vtable, ld);
+}
+
+void logind_emit_active_changed(struct logind *ld) {
+	sd_bus_emit_properties_changed(ld->bus, ld->session_path, "org.freedesktop.login1.Session",
+		"Active", "State", NULL);
+	sd_bus_emit_properties_changed(ld->bus, ld->seat_path, SEAT_IFACE, "ActiveSession", NULL);
+}
