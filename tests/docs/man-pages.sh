@@ -15,12 +15,13 @@ set -u
 
 src=${1:?usage: man-pages.sh SOURCE_ROOT [BUILT_PAGE...]}
 shift
-: "${SEATD_NS:?}" "${SEAT_ASSIGN:?}"
+: "${SEATD_NS:?}" "${SEAT_ASSIGN:?}" "${SEATD_NS_LOGIND:?}"
 
 daemon_page=$src/seatd-ns/man/seatd-ns.8.scd
 client_page=$src/seatd-ns/man/seat-assign.1.scd
 config_page=$src/seatd-ns/man/seats.conf.5.scd
 lxc_page=$src/desktop/lxc/seatd-ns-lxc.7.scd
+logind_page=$src/desktop/logind/seatd-ns-logind.8.scd
 hook=$src/desktop/lxc/seatd-ns-hook
 include=$src/desktop/lxc/seatd-ns.conf
 
@@ -59,19 +60,19 @@ mentions() {
 	fi
 }
 
-for page in "$daemon_page" "$client_page" "$config_page" "$lxc_page"; do
+for page in "$daemon_page" "$client_page" "$config_page" "$lxc_page" "$logind_page"; do
 	[ -f "$page" ] || fail "missing page source $page"
 done
 [ "$failures" -eq 0 ] || exit 1
 
 # Every page has the sections a reader looks for.
-for page in "$daemon_page" "$client_page" "$config_page" "$lxc_page"; do
+for page in "$daemon_page" "$client_page" "$config_page" "$lxc_page" "$logind_page"; do
 	for section in NAME SYNOPSIS DESCRIPTION FILES EXAMPLES "SEE ALSO"; do
 		checked=$((checked + 1))
 		grep -qx "# $section" "$page" || fail "$(basename "$page"): no section $section"
 	done
 done
-for page in "$daemon_page" "$client_page" "$lxc_page"; do
+for page in "$daemon_page" "$client_page" "$lxc_page" "$logind_page"; do
 	for section in ENVIRONMENT "EXIT STATUS"; do
 		checked=$((checked + 1))
 		grep -qx "# $section" "$page" || fail "$(basename "$page"): no section $section"
@@ -184,6 +185,31 @@ done
 for file in $(grep -oE '/proc/[a-z$]+(/[a-z]+)?|devices\.[a-z]+' "$hook" | sed 's/\$pid/PID/; s/\$LXC_PID/PID/' |
 	sort -u); do
 	mentions "$lxc_page" "$file" "file of the hook"
+done
+
+# seatd-ns-logind: every option of its --help, the environment variables it reads, the
+# files it writes and the bus interfaces it serves.
+if ! "$SEATD_NS_LOGIND" --help >"$work/seatd-ns-logind.help"; then
+	fail "seatd-ns-logind --help failed"
+fi
+logind_options=$(grep -oE -- '--[a-z][a-z0-9-]*' "$work/seatd-ns-logind.help" | sort -u)
+[ -n "$logind_options" ] || fail "no options found in seatd-ns-logind --help"
+for option in $logind_options; do
+	has_term "$logind_page" "$option" "seatd-ns-logind option"
+done
+logind_src=$src/desktop/logind
+for var in $(grep -ohE '(getenv|setenv)\("[A-Z_]+"' "$logind_src"/*.c | sed 's/.*"\(.*\)"/\1/' | sort -u) \
+	SEATD_SOCK DBUS_SYSTEM_BUS_ADDRESS; do
+	mentions "$logind_page" "$var" "seatd-ns-logind environment variable" -w
+done
+for dir in $(sed -n 's/.*dirs\[\] = {\(.*\)};/\1/p' "$logind_src/state_files.c" | tr -d '",'); do
+	mentions "$logind_page" "/run/systemd/$dir/" "seatd-ns-logind state file"
+done
+for iface in $(grep -ohE '"org\.freedesktop\.login1\.[A-Z][a-z]+"' "$logind_src"/*.[ch] | tr -d '"' | sort -u); do
+	mentions "$logind_page" "$iface" "seatd-ns-logind interface"
+done
+for method in $(grep -ohE 'SD_BUS_(METHOD|SIGNAL)\("[A-Za-z]+"' "$logind_src"/*.c | sed 's/.*"\(.*\)"/\1/' | sort -u); do
+	mentions "$logind_page" "$method" "seatd-ns-logind method or signal" -w
 done
 
 echo "$checked items checked, $failures missing"
