@@ -468,19 +468,27 @@ static void test_state_files(void) {
 }
 
 /*
- * The real sd-login reads them: in a mount namespace of its own, with the state directory
- * over /run/systemd, sd_session_is_active, sd_session_get_seat, sd_seat_get_active and
- * sd_uid_get_display answer what the service says.
+ * In a child: a mount namespace of its own whose /run is a tmpfs with the service's state
+ * directory as /run/systemd, where sd-login reads. 0 or -1.
  */
+static int enter_state_namespace(void) {
+	char state[128];
+	snprintf(state, sizeof(state), "%s/state", tmpdir);
+	if (unshare(CLONE_NEWNS) == -1 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1 ||
+		mount("tmpfs", "/run", "tmpfs", 0, "mode=0755") == -1 ||
+		mkdir("/run/systemd", 0755) == -1 ||
+		mount(state, "/run/systemd", NULL, MS_BIND, NULL) == -1) {
+		return -1;
+	}
+	return 0;
+}
+
+/* The real sd-login reads the state files: the functions libseat's logind backend calls. */
 static void test_sd_login(void) {
 	pid_t pid = fork();
 	if (pid == 0) {
-		char state[128];
-		snprintf(state, sizeof(state), "%s/state", tmpdir);
-		if (unshare(CLONE_NEWNS) == -1 ||
-			mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1 ||
-			mount(state, "/run/systemd", NULL, MS_BIND, NULL) == -1) {
-			_exit(77);
+		if (enter_state_namespace() == -1) {
+			_exit(2);
 		}
 		char *seat = NULL, *active = NULL, *display = NULL;
 		int ok = sd_session_is_active("c1") > 0 && sd_session_get_seat("c1", &seat) >= 0 &&
@@ -491,11 +499,70 @@ static void test_sd_login(void) {
 	}
 	int status;
 	test_assert(waitpid(pid, &status, 0) == pid && WIFEXITED(status));
-	if (WEXITSTATUS(status) == 77) {
-		fprintf(stderr, "SKIP part: no mount namespace for sd-login\n");
-		return;
-	}
 	test_assert(WEXITSTATUS(status) == 0);
+}
+
+/*
+ * libseat's own logind backend (Debian's libseat, unmodified, in tests/tools/libseat-client)
+ * finds the session by XDG_SESSION_ID and the state files, takes control, sets the type from
+ * XDG_SESSION_TYPE and opens the seat's devices through the service; a device that is not
+ * the seat's fails. It releases control as it closes the seat.
+ */
+static void test_libseat_logind(void) {
+	const char *client = getenv("LIBSEAT_CLIENT");
+	test_assert(client != NULL);
+	char card[128], input[128], foreign[128];
+	snprintf(card, sizeof(card), "%s/dev/dri/card0", tmpdir);
+	snprintf(input, sizeof(input), "%s/dev/input/event3", tmpdir);
+	snprintf(foreign, sizeof(foreign), "%s/dev/input/event9", tmpdir);
+	int out[2];
+	test_assert(pipe(out) == 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (enter_state_namespace() == -1) {
+			_exit(2);
+		}
+		dup2(out[1], STDOUT_FILENO);
+		setenv("LIBSEAT_BACKEND", "logind", 1);
+		setenv("XDG_SESSION_ID", "c1", 1);
+		setenv("XDG_SESSION_TYPE", "x11", 1);
+		setenv("DBUS_SYSTEM_BUS_ADDRESS", bus_address, 1);
+		execl(client, client, card, input, foreign, (char *)NULL);
+		_exit(127);
+	}
+	close(out[1]);
+	char text[2048];
+	size_t len = 0;
+	ssize_t n;
+	while (len < sizeof(text) - 1 && (n = read(out[0], text + len, sizeof(text) - 1 - len)) > 0) {
+		len += (size_t)n;
+	}
+	text[len] = '\0';
+	close(out[0]);
+	int status;
+	waitpid(pid, &status, 0);
+	fprintf(stderr, "libseat-client (logind backend):\n%s", text);
+	char line[300];
+	test_assert(strstr(text, "seat " SEAT " enabled\n") != NULL);
+	snprintf(line, sizeof(line), "%s ok 1:5\n", card);
+	test_assert(strstr(text, line) != NULL);
+	snprintf(line, sizeof(line), "%s ok 1:7\n", input);
+	test_assert(strstr(text, line) != NULL);
+	snprintf(line, sizeof(line), "%s error ", foreign);
+	test_assert(strstr(text, line) != NULL);
+	char *type = get_string(SESSION_PATH, SESSION_IFACE, "Type");
+	test_assert_str(type, "x11");
+	free(type);
+	/* It let go of the session: control is free for the next. */
+	int r = -1;
+	for (int i = 0; i < 250 && r < 0; i++) {
+		r = call(bus, SESSION_PATH, SESSION_IFACE, "TakeControl", NULL, NULL, "b", 0);
+		if (r < 0) {
+			usleep(20000);
+		}
+	}
+	test_assert(r >= 0);
+	test_assert(call(bus, SESSION_PATH, SESSION_IFACE, "ReleaseControl", NULL, NULL, NULL) >= 0);
 }
 
 /* Another user's process: not in the session, may not take control or own the name. */
@@ -952,6 +1019,7 @@ int main(void) {
 	test_run(test_state_files);
 	test_run(test_sd_login);
 	test_run(test_other_user);
+	test_run(test_libseat_logind);
 	test_run(test_control);
 	test_run(test_bad_devices);
 	test_run(test_malformed);
