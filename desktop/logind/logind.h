@@ -89,9 +89,30 @@ void session_seat_disabled(struct logind *ld);
 void session_release_control(struct logind *ld);
 const char *session_state(const struct logind *ld);
 
-/* seat.c: the Seat and User objects */
+/* seat.c: the Seat and User objects, and the shared property getters */
 int seat_add(struct logind *ld);
 int user_add(struct logind *ld);
+
+/* Serves vtable at PREFIX/ID (path-escaped as logind does, "_31" for a leading "1"),
+ * written to path. 0 or -errno. */
+int logind_add_object(struct logind *ld, const char *prefix, const char *id, char *path,
+	size_t size, const char *iface, const sd_bus_vtable *vtable);
+
+/*
+ * Property getters the objects share. sd-bus hands a getter its object's userdata (struct
+ * logind) plus the property's offset: property_get_chars reads the char array there,
+ * property_get_bool the bool.
+ */
+int property_get_chars(sd_bus *bus, const char *path, const char *iface, const char *prop,
+	sd_bus_message *reply, void *data, sd_bus_error *error);
+int property_get_bool(sd_bus *bus, const char *path, const char *iface, const char *prop,
+	sd_bus_message *reply, void *data, sd_bus_error *error);
+int property_get_true(sd_bus *bus, const char *path, const char *iface, const char *prop,
+	sd_bus_message *reply, void *data, sd_bus_error *error);
+int property_get_false(sd_bus *bus, const char *path, const char *iface, const char *prop,
+	sd_bus_message *reply, void *data, sd_bus_error *error);
+int property_get_empty(sd_bus *bus, const char *path, const char *iface, const char *prop,
+	sd_bus_message *reply, void *data, sd_bus_error *error);
 
 /* Properties of every object that depend on whether the session is active. */
 void logind_emit_active_changed(struct logind *ld);

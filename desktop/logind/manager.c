@@ -64,22 +64,28 @@ static bool names_self(const char *id) {
 	return id[0] == '\0' || strcmp(id, "self") == 0 || strcmp(id, "auto") == 0;
 }
 
-static int method_get_session(sd_bus_message *m, void *data, sd_bus_error *error) {
-	struct logind *ld = data;
-	const char *id;
-	int r = sd_bus_message_read(m, "s", &id);
+/* GetSession and GetSeat: the caller's own, or the one of that id. */
+static int reply_by_id(sd_bus_message *m, struct logind *ld, const char *what, const char *id,
+	const char *path, const char *error_name, sd_bus_error *error) {
+	const char *asked;
+	int r = sd_bus_message_read(m, "s", &asked);
 	if (r < 0) {
 		return r;
 	}
-	if (names_self(id)) {
+	if (names_self(asked)) {
 		if (session_of_pid(ld, m, 0, error) == -1) {
 			return -ENXIO;
 		}
-	} else if (strcmp(id, ld->session_id) != 0) {
-		return sd_bus_error_setf(error, LOGIND_ERROR_NO_SUCH_SESSION,
-			"No session '%s' known", id);
+	} else if (strcmp(asked, id) != 0) {
+		return sd_bus_error_setf(error, error_name, "No %s '%s' known", what, asked);
 	}
-	return sd_bus_reply_method_return(m, "o", ld->session_path);
+	return sd_bus_reply_method_return(m, "o", path);
+}
+
+static int method_get_session(sd_bus_message *m, void *data, sd_bus_error *error) {
+	struct logind *ld = data;
+	return reply_by_id(m, ld, "session", ld->session_id, ld->session_path,
+		LOGIND_ERROR_NO_SUCH_SESSION, error);
 }
 
 static int method_get_session_by_pid(sd_bus_message *m, void *data, sd_bus_error *error) {
@@ -100,19 +106,8 @@ static int method_get_session_by_pid(sd_bus_message *m, void *data, sd_bus_error
 
 static int method_get_seat(sd_bus_message *m, void *data, sd_bus_error *error) {
 	struct logind *ld = data;
-	const char *id;
-	int r = sd_bus_message_read(m, "s", &id);
-	if (r < 0) {
-		return r;
-	}
-	if (names_self(id)) {
-		if (session_of_pid(ld, m, 0, error) == -1) {
-			return -ENXIO;
-		}
-	} else if (strcmp(id, ld->seat_id) != 0) {
-		return sd_bus_error_setf(error, LOGIND_ERROR_NO_SUCH_SEAT, "No seat '%s' known", id);
-	}
-	return sd_bus_reply_method_return(m, "o", ld->seat_path);
+	return reply_by_id(m, ld, "seat", ld->seat_id, ld->seat_path, LOGIND_ERROR_NO_SUCH_SEAT,
+		error);
 }
 
 static int method_get_user(sd_bus_message *m, void *data, sd_bus_error *error) {

@@ -18,12 +18,6 @@ static int append_sessions(const struct logind *ld, sd_bus_message *reply) {
 	return sd_bus_message_append(reply, "a(so)", 1, ld->session_id, ld->session_path);
 }
 
-static int get_seat_id(sd_bus *bus, const char *path, const char *iface, const char *prop,
-	sd_bus_message *reply, void *data, sd_bus_error *error) {
-	const struct logind *ld = data;
-	return sd_bus_message_append(reply, "s", ld->seat_id);
-}
-
 static int get_active_session(sd_bus *bus, const char *path, const char *iface,
 	const char *prop, sd_bus_message *reply, void *data, sd_bus_error *error) {
 	return append_active_session(data, reply);
@@ -32,16 +26,6 @@ static int get_active_session(sd_bus *bus, const char *path, const char *iface,
 static int get_sessions(sd_bus *bus, const char *path, const char *iface, const char *prop,
 	sd_bus_message *reply, void *data, sd_bus_error *error) {
 	return append_sessions(data, reply);
-}
-
-static int get_true(sd_bus *bus, const char *path, const char *iface, const char *prop,
-	sd_bus_message *reply, void *data, sd_bus_error *error) {
-	return sd_bus_message_append(reply, "b", 1);
-}
-
-static int get_false(sd_bus *bus, const char *path, const char *iface, const char *prop,
-	sd_bus_message *reply, void *data, sd_bus_error *error) {
-	return sd_bus_message_append(reply, "b", 0);
 }
 
 /* The seat has VTs only when a VT number was configured for its session. */
@@ -83,14 +67,15 @@ static int method_activate_session(sd_bus_message *m, void *data, sd_bus_error *
 
 static const sd_bus_vtable seat_vtable[] = {
 	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("Id", "s", get_seat_id, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Id", "s", property_get_chars, offsetof(struct logind, seat_id),
+		SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("ActiveSession", "(so)", get_active_session, 0,
 		SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("CanMultiSession", "b", get_true, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("CanMultiSession", "b", property_get_true, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("CanTTY", "b", get_can_tty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("CanGraphical", "b", get_true, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("CanGraphical", "b", property_get_true, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("Sessions", "a(so)", get_sessions, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("IdleHint", "b", get_false, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("IdleHint", "b", property_get_false, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_METHOD("SwitchTo", "u", "", method_switch_to, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("ActivateSession", "s", "", method_activate_session,
 		SD_BUS_VTABLE_UNPRIVILEGED),
@@ -98,23 +83,11 @@ static const sd_bus_vtable seat_vtable[] = {
 };
 
 int seat_add(struct logind *ld) {
-	char *path;
-	int r = sd_bus_path_encode(LOGIND_PATH "/seat", ld->seat_id, &path);
-	if (r < 0) {
-		return r;
-	}
-	snprintf(ld->seat_path, sizeof(ld->seat_path), "%s", path);
-	free(path);
-	return sd_bus_add_object_vtable(ld->bus, NULL, ld->seat_path, SEAT_IFACE, seat_vtable, ld);
+	return logind_add_object(ld, LOGIND_PATH "/seat", ld->seat_id, ld->seat_path,
+		sizeof(ld->seat_path), SEAT_IFACE, seat_vtable);
 }
 
 /* The User object */
-
-static int get_user_name(sd_bus *bus, const char *path, const char *iface, const char *prop,
-	sd_bus_message *reply, void *data, sd_bus_error *error) {
-	const struct logind *ld = data;
-	return sd_bus_message_append(reply, "s", ld->user_name);
-}
 
 static int get_user_state(sd_bus *bus, const char *path, const char *iface, const char *prop,
 	sd_bus_message *reply, void *data, sd_bus_error *error) {
@@ -140,12 +113,13 @@ static const sd_bus_vtable user_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("UID", "u", NULL, offsetof(struct logind, uid), SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("GID", "u", NULL, offsetof(struct logind, gid), SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Name", "s", get_user_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Name", "s", property_get_chars, offsetof(struct logind, user_name),
+		SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("RuntimePath", "s", get_runtime_path, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("Display", "(so)", get_display, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("State", "s", get_user_state, 0, 0),
 	SD_BUS_PROPERTY("Sessions", "a(so)", get_sessions, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Linger", "b", get_false, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Linger", "b", property_get_false, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_VTABLE_END,
 };
 
@@ -159,4 +133,46 @@ void logind_emit_active_changed(struct logind *ld) {
 	sd_bus_emit_properties_changed(ld->bus, ld->session_path, "org.freedesktop.login1.Session",
 		"Active", "State", NULL);
 	sd_bus_emit_properties_changed(ld->bus, ld->seat_path, SEAT_IFACE, "ActiveSession", NULL);
+}
+
+int logind_add_object(struct logind *ld, const char *prefix, const char *id, char *path,
+	size_t size, const char *iface, const sd_bus_vtable *vtable) {
+	char *encoded;
+	int r = sd_bus_path_encode(prefix, id, &encoded);
+	if (r < 0) {
+		return r;
+	}
+	int n = snprintf(path, size, "%s", encoded);
+	free(encoded);
+	if (n < 0 || (size_t)n >= size) {
+		return -ENAMETOOLONG;
+	}
+	return sd_bus_add_object_vtable(ld->bus, NULL, path, iface, vtable, ld);
+}
+
+/* Shared property getters */
+
+int property_get_chars(sd_bus *bus, const char *path, const char *iface, const char *prop,
+	sd_bus_message *reply, void *data, sd_bus_error *error) {
+	return sd_bus_message_append(reply, "s", (const char *)data);
+}
+
+int property_get_bool(sd_bus *bus, const char *path, const char *iface, const char *prop,
+	sd_bus_message *reply, void *data, sd_bus_error *error) {
+	return sd_bus_message_append(reply, "b", *(const bool *)data);
+}
+
+int property_get_true(sd_bus *bus, const char *path, const char *iface, const char *prop,
+	sd_bus_message *reply, void *data, sd_bus_error *error) {
+	return sd_bus_message_append(reply, "b", 1);
+}
+
+int property_get_false(sd_bus *bus, const char *path, const char *iface, const char *prop,
+	sd_bus_message *reply, void *data, sd_bus_error *error) {
+	return sd_bus_message_append(reply, "b", 0);
+}
+
+int property_get_empty(sd_bus *bus, const char *path, const char *iface, const char *prop,
+	sd_bus_message *reply, void *data, sd_bus_error *error) {
+	return sd_bus_message_append(reply, "s", "");
 }

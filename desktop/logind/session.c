@@ -290,15 +290,22 @@ static int method_release_control(sd_bus_message *m, void *data, sd_bus_error *e
 	return sd_bus_reply_method_return(m, NULL);
 }
 
-static int method_take_device(sd_bus_message *m, void *data, sd_bus_error *error) {
-	struct logind *ld = data;
-	uint32_t maj, min;
-	int r = sd_bus_message_read(m, "uu", &maj, &min);
+/* The device of a controller's call (major, minor): 0, or what the handler returns. */
+static int read_device_call(struct logind *ld, sd_bus_message *m, uint32_t *maj, uint32_t *min,
+	sd_bus_error *error) {
+	int r = sd_bus_message_read(m, "uu", maj, min);
 	if (r < 0) {
 		return r;
 	}
-	if (!is_controller(ld, m)) {
-		return not_in_control(error);
+	return is_controller(ld, m) ? 0 : not_in_control(error);
+}
+
+static int method_take_device(sd_bus_message *m, void *data, sd_bus_error *error) {
+	struct logind *ld = data;
+	uint32_t maj, min;
+	int r = read_device_call(ld, m, &maj, &min, error);
+	if (r < 0) {
+		return r;
 	}
 	/* The kernel's device numbers: a major of 12 bits, a minor of 20; major 0 is none. */
 	if (maj == 0 || maj >= (1U << 12) || min >= (1U << 20)) {
@@ -351,12 +358,9 @@ static int method_take_device(sd_bus_message *m, void *data, sd_bus_error *error
 static int method_release_device(sd_bus_message *m, void *data, sd_bus_error *error) {
 	struct logind *ld = data;
 	uint32_t maj, min;
-	int r = sd_bus_message_read(m, "uu", &maj, &min);
+	int r = read_device_call(ld, m, &maj, &min, error);
 	if (r < 0) {
 		return r;
-	}
-	if (!is_controller(ld, m)) {
-		return not_in_control(error);
 	}
 	struct session_device *d = find_device(ld, makedev(maj, min));
 	if (d == NULL) {
@@ -370,12 +374,9 @@ static int method_release_device(sd_bus_message *m, void *data, sd_bus_error *er
 static int method_pause_device_complete(sd_bus_message *m, void *data, sd_bus_error *error) {
 	struct logind *ld = data;
 	uint32_t maj, min;
-	int r = sd_bus_message_read(m, "uu", &maj, &min);
+	int r = read_device_call(ld, m, &maj, &min, error);
 	if (r < 0) {
 		return r;
-	}
-	if (!is_controller(ld, m)) {
-		return not_in_control(error);
 	}
 	/* Xorg 21 sends the numbers swapped (its ack takes minor, major and is called with
 	 * major, minor): a device paused under the swapped number is the one it means. */
@@ -435,26 +436,10 @@ static int method_set_type(sd_bus_message *m, void *data, sd_bus_error *error) {
 
 /* Properties */
 
-static int prop_string(sd_bus_message *reply, const char *value) {
-	return sd_bus_message_append(reply, "s", value);
-}
-
-static int get_id(sd_bus *bus, const char *path, const char *iface, const char *prop,
-	sd_bus_message *reply, void *data, sd_bus_error *error) {
-	const struct logind *ld = data;
-	return prop_string(reply, ld->session_id);
-}
-
 static int get_user(sd_bus *bus, const char *path, const char *iface, const char *prop,
 	sd_bus_message *reply, void *data, sd_bus_error *error) {
 	const struct logind *ld = data;
 	return sd_bus_message_append(reply, "(uo)", ld->uid, ld->user_path);
-}
-
-static int get_name(sd_bus *bus, const char *path, const char *iface, const char *prop,
-	sd_bus_message *reply, void *data, sd_bus_error *error) {
-	const struct logind *ld = data;
-	return prop_string(reply, ld->user_name);
 }
 
 static int get_seat(sd_bus *bus, const char *path, const char *iface, const char *prop,
@@ -463,62 +448,40 @@ static int get_seat(sd_bus *bus, const char *path, const char *iface, const char
 	return sd_bus_message_append(reply, "(so)", ld->seat_id, ld->seat_path);
 }
 
-static int get_active(sd_bus *bus, const char *path, const char *iface, const char *prop,
-	sd_bus_message *reply, void *data, sd_bus_error *error) {
-	const struct logind *ld = data;
-	return sd_bus_message_append(reply, "b", ld->active);
-}
-
 static int get_state(sd_bus *bus, const char *path, const char *iface, const char *prop,
 	sd_bus_message *reply, void *data, sd_bus_error *error) {
-	return prop_string(reply, session_state(data));
-}
-
-static int get_type(sd_bus *bus, const char *path, const char *iface, const char *prop,
-	sd_bus_message *reply, void *data, sd_bus_error *error) {
-	const struct logind *ld = data;
-	return prop_string(reply, ld->type);
-}
-
-static int get_class(sd_bus *bus, const char *path, const char *iface, const char *prop,
-	sd_bus_message *reply, void *data, sd_bus_error *error) {
-	const struct logind *ld = data;
-	return prop_string(reply, ld->class);
-}
-
-static int get_empty(sd_bus *bus, const char *path, const char *iface, const char *prop,
-	sd_bus_message *reply, void *data, sd_bus_error *error) {
-	return prop_string(reply, "");
-}
-
-static int get_false(sd_bus *bus, const char *path, const char *iface, const char *prop,
-	sd_bus_message *reply, void *data, sd_bus_error *error) {
-	return sd_bus_message_append(reply, "b", 0);
+	return sd_bus_message_append(reply, "s", session_state(data));
 }
 
 static const sd_bus_vtable session_vtable[] = {
 	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("Id", "s", get_id, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Id", "s", property_get_chars, offsetof(struct logind, session_id),
+		SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("User", "(uo)", get_user, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Name", "s", get_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Name", "s", property_get_chars, offsetof(struct logind, user_name),
+		SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("Timestamp", "t", NULL, offsetof(struct logind, timestamp_usec),
 		SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("VTNr", "u", NULL, offsetof(struct logind, vtnr),
 		SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("Seat", "(so)", get_seat, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("TTY", "s", get_empty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Display", "s", get_empty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Remote", "b", get_false, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Service", "s", get_empty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Desktop", "s", get_empty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("TTY", "s", property_get_empty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Display", "s", property_get_empty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Remote", "b", property_get_false, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Service", "s", property_get_empty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Desktop", "s", property_get_empty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("Leader", "u", NULL, offsetof(struct logind, leader),
 		SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Type", "s", get_type, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("Class", "s", get_class, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Active", "b", get_active, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Type", "s", property_get_chars, offsetof(struct logind, type),
+		SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Class", "s", property_get_chars, offsetof(struct logind, class),
+		SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Active", "b", property_get_bool, offsetof(struct logind, active),
+		SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("State", "s", get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("IdleHint", "b", get_false, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("LockedHint", "b", get_false, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("IdleHint", "b", property_get_false, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("LockedHint", "b", property_get_false, 0,
+		SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_METHOD("TakeControl", "b", "", method_take_control, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("ReleaseControl", "", "", method_release_control,
 		SD_BUS_VTABLE_UNPRIVILEGED),
@@ -535,13 +498,6 @@ static const sd_bus_vtable session_vtable[] = {
 };
 
 int session_add(struct logind *ld) {
-	char *path;
-	int r = sd_bus_path_encode(LOGIND_PATH "/session", ld->session_id, &path);
-	if (r < 0) {
-		return r;
-	}
-	snprintf(ld->session_path, sizeof(ld->session_path), "%s", path);
-	free(path);
-	return sd_bus_add_object_vtable(ld->bus, NULL, ld->session_path, SESSION_IFACE,
-		session_vtable, ld);
+	return logind_add_object(ld, LOGIND_PATH "/session", ld->session_id, ld->session_path,
+		sizeof(ld->session_path), SESSION_IFACE, session_vtable);
 }

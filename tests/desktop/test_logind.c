@@ -237,22 +237,6 @@ static bool pump_until(bool (*pred)(void)) {
 	}
 }
 
-static bool got_ep_reply(void) {
-	return have_ep_reply;
-}
-
-/* Sends the endpoint a command; its answer, or 'T' on timeout. */
-static char endpoint_command(char c, char *value) {
-	have_ep_reply = false;
-	if (write(ep_cmd, &c, 1) != 1 || !pump_until(got_ep_reply)) {
-		return 'T';
-	}
-	if (value != NULL) {
-		*value = ep_reply[1];
-	}
-	return ep_reply[0];
-}
-
 static int call(sd_bus *b, const char *path, const char *iface, const char *method,
 	sd_bus_error *error, sd_bus_message **reply, const char *types, ...) {
 	sd_bus_message *m = NULL;
@@ -748,6 +732,17 @@ static long long now_ms(void) {
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
+/* Tells the endpoint to deactivate ('d') or activate ('a') the seat and processes the bus
+ * until done() holds: the milliseconds it took, or -1 after 5 s. */
+static long long endpoint_switch(char c, bool (*done)(void)) {
+	have_ep_reply = false;
+	long long start = now_ms();
+	if (write(ep_cmd, &c, 1) != 1 || !pump_until(done)) {
+		return -1;
+	}
+	return now_ms() - start;
+}
+
 /* A switch away and back: PauseDevice, acknowledged by the service; ResumeDevice. */
 static void test_switch(void) {
 	/* Away. The controller answers "pause" as Xorg does, numbers swapped. */
@@ -755,13 +750,9 @@ static void test_switch(void) {
 	ack_pauses = ack_swapped = true;
 	want_pauses = p0 + 2;
 	want_active = 0;
-	have_ep_reply = false;
-	char c = 'd';
-	long long start = now_ms();
-	test_assert(write(ep_cmd, &c, 1) == 1);
-	test_assert(pump_until(pauses_done));
-	long long took = now_ms() - start;
+	long long took = endpoint_switch('d', pauses_done);
 	ack_pauses = false;
+	test_assert(took >= 0);
 	/* The endpoint heard the service's acknowledgement, and well before the service's pause
 	 * timeout: it took the swapped PauseDeviceComplete for card0's. */
 	test_assert(ep_reply[0] == 'D' && ep_reply[1] == 'a');
@@ -790,10 +781,7 @@ static void test_switch(void) {
 	/* Back: each device resumes with a working fd. */
 	want_resumes = r0 + 3;
 	want_active = 1;
-	have_ep_reply = false;
-	c = 'a';
-	test_assert(write(ep_cmd, &c, 1) == 1);
-	test_assert(pump_until(resumes_done));
+	test_assert(endpoint_switch('a', resumes_done) >= 0);
 	test_assert(fd_rdev(find_resume(card0, r0)) == card0);
 	test_assert(fd_rdev(find_resume(event3, r0)) == event3);
 	fd = find_resume(event4, r0);
@@ -806,23 +794,16 @@ static void test_switch(void) {
 
 /* A controller that never answers "pause" does not keep the seat: the service's timeout. */
 static void test_pause_timeout(void) {
-	size_t p0 = n_pauses;
-	want_pauses = p0 + 1;
+	want_pauses = n_pauses + 1;
 	want_active = 0;
 	ack_pauses = false;
-	have_ep_reply = false;
-	char c = 'd';
-	long long start = now_ms();
-	test_assert(write(ep_cmd, &c, 1) == 1);
-	test_assert(pump_until(pauses_done));
-	long long took = now_ms() - start;
+	long long took = endpoint_switch('d', pauses_done);
 	fprintf(stderr, "unanswered pause: disable acknowledged after %lld ms\n", took);
 	test_assert(ep_reply[0] == 'D' && ep_reply[1] == 'a');
 	test_assert(took >= atoi(PAUSE_TIMEOUT_MS) - 100);
 	want_resumes = n_resumes + 1;
 	want_active = 1;
-	test_assert(endpoint_command('a', NULL) == 'A');
-	test_assert(pump_until(resumes_done));
+	test_assert(endpoint_switch('a', resumes_done) >= 0);
 }
 
 static void test_release(void) {

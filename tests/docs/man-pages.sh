@@ -79,26 +79,28 @@ for page in "$daemon_page" "$client_page" "$lxc_page" "$logind_page"; do
 	done
 done
 
+# help_options PROGRAM NAME PAGE [OPTION...]: every option of `PROGRAM --help` (kept in
+# $work/NAME.help), and the OPTIONs, are terms of PAGE.
+help_options() {
+	local program=$1 name=$2 page=$3
+	shift 3
+	if ! "$program" --help >"$work/$name.help"; then
+		fail "$name --help failed"
+	fi
+	local options
+	options=$(grep -oE -- '--[a-z][a-z0-9-]*' "$work/$name.help" | sort -u)
+	[ -n "$options" ] || fail "no options found in $name --help"
+	for option in $options "$@"; do
+		has_term "$page" "$option" "$name option"
+	done
+}
+
 # seatd-ns: every option of its --help.
-if ! "$SEATD_NS" --help >"$work/seatd-ns.help"; then
-	fail "seatd-ns --help failed"
-fi
-daemon_options=$(grep -oE -- '--[a-z][a-z0-9-]*' "$work/seatd-ns.help" | sort -u)
-[ -n "$daemon_options" ] || fail "no options found in seatd-ns --help"
-for option in $daemon_options; do
-	has_term "$daemon_page" "$option" "seatd-ns option"
-done
+help_options "$SEATD_NS" seatd-ns "$daemon_page"
 
 # seat-assign: every option (the register options are listed inside its line), and every
 # command of the "Commands:" list.
-if ! "$SEAT_ASSIGN" --help >"$work/seat-assign.help"; then
-	fail "seat-assign --help failed"
-fi
-client_options=$(grep -oE -- '--[a-z][a-z0-9-]*' "$work/seat-assign.help" | sort -u)
-[ -n "$client_options" ] || fail "no options found in seat-assign --help"
-for option in $client_options --help; do
-	has_term "$client_page" "$option" "seat-assign option"
-done
+help_options "$SEAT_ASSIGN" seat-assign "$client_page" --help
 verbs=$(sed -n '/^Commands:/,/^$/p' "$work/seat-assign.help" | sed -n 's/^  \([a-z][a-z-]*\).*/\1/p')
 [ "$(echo "$verbs" | wc -w)" -ge 10 ] || fail "fewer than 10 commands found in seat-assign --help"
 for verb in $verbs; do
@@ -189,14 +191,7 @@ done
 
 # seatd-ns-logind: every option of its --help, the environment variables it reads, the
 # files it writes and the bus interfaces it serves.
-if ! "$SEATD_NS_LOGIND" --help >"$work/seatd-ns-logind.help"; then
-	fail "seatd-ns-logind --help failed"
-fi
-logind_options=$(grep -oE -- '--[a-z][a-z0-9-]*' "$work/seatd-ns-logind.help" | sort -u)
-[ -n "$logind_options" ] || fail "no options found in seatd-ns-logind --help"
-for option in $logind_options; do
-	has_term "$logind_page" "$option" "seatd-ns-logind option"
-done
+help_options "$SEATD_NS_LOGIND" seatd-ns-logind "$logind_page"
 logind_src=$src/desktop/logind
 for var in $(grep -ohE '(getenv|setenv)\("[A-Z_]+"' "$logind_src"/*.c | sed 's/.*"\(.*\)"/\1/' | sort -u) \
 	SEATD_SOCK DBUS_SYSTEM_BUS_ADDRESS; do

@@ -10,32 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_text.h"
 #include "group_file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void check(bool ok, const char *what) {
-	if (!ok) {
-		fprintf(stderr, "invariant broken: %s\n", what);
-		__builtin_trap();
-	}
-}
-
-/* The text with line (NAME:x:GID:) before or after it, in a buffer of its exact size. */
-static char *with_line(const uint8_t *data, size_t size, const char *line, bool first,
-	size_t *len) {
-	size_t line_len = strlen(line);
-	char *text = malloc(size + line_len);
-	if (text == NULL) {
-		abort();
-	}
-	memcpy(first ? text : text + size, line, line_len);
-	if (size > 0) {
-		memcpy(first ? text + line_len : text, data, size);
-	}
-	*len = size + line_len;
-	return text;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	/* The groups nodes.c asks for. */
@@ -47,20 +25,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 		if (found) {
 			char digits[16];
 			int n = snprintf(digits, sizeof(digits), "%u", (unsigned)gid);
-			check(gid != (gid_t)-1, "no gid of -1");
-			check(memmem(data, size, digits, (size_t)n) != NULL, "the gid is in the text");
+			fuzz_check(gid != (gid_t)-1, "no gid of -1");
+			fuzz_check(memmem(data, size, digits, (size_t)n) != NULL, "the gid is in the text");
 		}
 		char line[64];
 		size_t len;
 		gid_t other;
 		snprintf(line, sizeof(line), "%s:x:4242:\n", name);
-		char *text = with_line(data, size, line, true, &len);
-		check(group_file_find(text, len, name, &other) == 0 && other == 4242,
+		char *text = fuzz_with_line(data, size, line, true, &len);
+		fuzz_check(group_file_find(text, len, name, &other) == 0 && other == 4242,
 			"the first valid line wins");
 		free(text);
 		snprintf(line, sizeof(line), "\n%s:x:4343:\n", name);
-		text = with_line(data, size, line, false, &len);
-		check(group_file_find(text, len, name, &other) == 0 &&
+		text = fuzz_with_line(data, size, line, false, &len);
+		fuzz_check(group_file_find(text, len, name, &other) == 0 &&
 				other == (found ? gid : 4343),
 			"a valid line after the others changes only a miss");
 		free(text);

@@ -10,32 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_text.h"
 #include "procfs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void check(bool ok, const char *what) {
-	if (!ok) {
-		fprintf(stderr, "invariant broken: %s\n", what);
-		__builtin_trap();
-	}
-}
-
-/* The text with line before or after it, in a buffer of its exact size. */
-static char *with_line(const uint8_t *data, size_t size, const char *line, bool first,
-	size_t *len) {
-	size_t line_len = strlen(line);
-	char *text = malloc(size + line_len);
-	if (text == NULL) {
-		abort();
-	}
-	memcpy(first ? text : text + size, line, line_len);
-	if (size > 0) {
-		memcpy(first ? text + line_len : text, data, size);
-	}
-	*len = size + line_len;
-	return text;
-}
 
 static bool has_uid_line(const uint8_t *data, size_t size) {
 	for (size_t i = 0; i + 4 <= size; i++) {
@@ -59,25 +37,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	if (r == 0) {
 		char digits[16];
 		snprintf(digits, sizeof(digits), "%u", (unsigned)uid);
-		check(memmem(copy, size, digits, strlen(digits)) != NULL, "uid is in the text");
-		check(has_uid_line(data, size), "a uid comes from a Uid line");
-		check(uid != (uid_t)-1, "(uid_t)-1 is no uid");
+		fuzz_check(memmem(copy, size, digits, strlen(digits)) != NULL, "uid is in the text");
+		fuzz_check(has_uid_line(data, size), "a uid comes from a Uid line");
+		fuzz_check(uid != (uid_t)-1, "(uid_t)-1 is no uid");
 	}
 	free(copy);
 
 	size_t len;
 	uid_t first;
-	char *text = with_line(data, size, "Uid:\t4321\t4321\t4321\t4321\n", true, &len);
-	check(proc_status_uid(text, len, &first) == 0 && first == 4321, "a first Uid line wins");
+	char *text = fuzz_with_line(data, size, "Uid:\t4321\t4321\t4321\t4321\n", true, &len);
+	fuzz_check(proc_status_uid(text, len, &first) == 0 && first == 4321, "a first Uid line wins");
 	free(text);
 
 	uid_t last;
-	text = with_line(data, size, "\nUid:\t1234\t1234\t1234\t1234\n", false, &len);
+	text = fuzz_with_line(data, size, "\nUid:\t1234\t1234\t1234\t1234\n", false, &len);
 	int r_last = proc_status_uid(text, len, &last);
 	if (r == 0) {
-		check(r_last == 0 && last == uid, "a later Uid line changes nothing");
+		fuzz_check(r_last == 0 && last == uid, "a later Uid line changes nothing");
 	} else if (!has_uid_line(data, size)) {
-		check(r_last == 0 && last == 1234, "a Uid line after text without one is read");
+		fuzz_check(r_last == 0 && last == 1234, "a Uid line after text without one is read");
 	}
 	free(text);
 	return 0;
