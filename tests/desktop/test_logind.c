@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/magic.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -484,6 +486,96 @@ static void test_sd_login(void) {
 	int status;
 	test_assert(waitpid(pid, &status, 0) == pid && WIFEXITED(status));
 	test_assert(WEXITSTATUS(status) == 0);
+}
+
+/*
+ * A process's session by its cgroup, as sd-login reads it: one in a session-c1.scope is the
+ * session's whatever its user; one in another session's scope is not, though it runs as the
+ * session's user. The scopes are made for the test in the hierarchy sd-login reads and
+ * removed after.
+ */
+
+/* Where sd-login looks a process up: the unified hierarchy (cgroup v2, or its copy beside
+ * the v1 controllers), else the named systemd one of cgroup v1. */
+static const char *cgroup_of_sd_login(void) {
+	struct statfs sfs;
+	if (statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC) {
+		return "/sys/fs/cgroup";
+	}
+	if (statfs("/sys/fs/cgroup/unified", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC) {
+		return "/sys/fs/cgroup/unified";
+	}
+	return "/sys/fs/cgroup/systemd";
+}
+
+static pid_t spawn_in_cgroup(const char *dir, uid_t uid) {
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (setgid(uid) == 0 && setuid(uid) == 0) {
+			pause();
+		}
+		_exit(2);
+	}
+	char procs[300], num[16];
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	snprintf(num, sizeof(num), "%d", (int)pid);
+	int fd = open(procs, O_WRONLY | O_CLOEXEC);
+	bool moved = fd != -1 && write(fd, num, strlen(num)) == (ssize_t)strlen(num);
+	if (fd != -1) {
+		close(fd);
+	}
+	if (!moved) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	return pid;
+}
+
+static void test_session_scope(void) {
+	char slice[160], ours[200], other[200];
+	const char *base = cgroup_of_sd_login();
+	snprintf(slice, sizeof(slice), "%s/seatd-ns-logind-test-%d.slice", base, (int)getpid());
+	snprintf(ours, sizeof(ours), "%s/session-c1.scope", slice);
+	snprintf(other, sizeof(other), "%s/session-c9.scope", slice);
+	if (mkdir(slice, 0755) == -1 || mkdir(ours, 0755) == -1 || mkdir(other, 0755) == -1) {
+		fprintf(stderr, "SKIP part: cannot make scopes in %s: %s\n", base, strerror(errno));
+		rmdir(ours);
+		rmdir(slice);
+		return;
+	}
+	pid_t nobody = spawn_in_cgroup(ours, 65534);
+	pid_t root = spawn_in_cgroup(other, 0);
+	char *sid = NULL, *path = NULL, err[128] = "";
+	bool sd_login_sees = nobody > 0 && sd_pid_get_session(nobody, &sid) >= 0 &&
+		strcmp(sid, "c1") == 0;
+	if (sd_login_sees) {
+		path = session_by_pid(bus, (uint32_t)nobody, NULL, 0);
+	}
+	char *other_path = root > 0 ? session_by_pid(bus, (uint32_t)root, err, sizeof(err)) :
+				      NULL;
+	for (int i = 0; i < 2; i++) {
+		pid_t pid = i == 0 ? nobody : root;
+		if (pid > 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+		}
+	}
+	rmdir(ours);
+	rmdir(other);
+	rmdir(slice);
+	test_assert(nobody > 0 && root > 0);
+	if (!sd_login_sees) {
+		fprintf(stderr, "SKIP part: sd-login does not read %s here\n", base);
+		free(sid);
+		free(other_path);
+		return;
+	}
+	free(sid);
+	test_assert_str(path, SESSION_PATH);
+	free(path);
+	test_assert(other_path == NULL);
+	test_assert_str(err, "org.freedesktop.login1.NoSessionForPID");
 }
 
 /*
@@ -1000,6 +1092,7 @@ int main(void) {
 	test_run(test_state_files);
 	test_run(test_sd_login);
 	test_run(test_other_user);
+	test_run(test_session_scope);
 	test_run(test_libseat_logind);
 	test_run(test_control);
 	test_run(test_bad_devices);
