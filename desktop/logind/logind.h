@@ -86,7 +86,8 @@ bool session_type_valid(const char *type);
 /* What the libseat side reports: the endpoint gave us the seat, or wants it back. */
 void session_seat_enabled(struct logind *ld);
 void session_seat_disabled(struct logind *ld);
-void session_release_control(struct logind *ld);
+/* Closes the controller's devices (notify: with PauseDevice "gone") and forgets it. */
+void session_release_control(struct logind *ld, bool notify);
 const char *session_state(const struct logind *ld);
 
 /* seat.c: the Seat and User objects, and the shared property getters */

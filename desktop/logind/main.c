@@ -291,7 +291,7 @@ int main(int argc, char **argv) {
 
 	r = run(&ld, bus_address);
 
-	session_release_control(&ld);
+	session_release_control(&ld, false);
 	if (ld.seat_id[0] != '\0') {
 		state_files_remove(&ld);
 	}

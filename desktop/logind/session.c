@@ -26,7 +26,7 @@ const char *session_state(const struct logind *ld) {
 	return ld->active ? "active" : "online";
 }
 
-/* The peer's uid as the bus daemon saw it connect: -1 with error set when it cannot say. */
+/* The caller's effective uid, as logind asks sd-bus for it: 0, or -errno with error set. */
 static int sender_uid(sd_bus_message *m, uid_t *uid, sd_bus_error *error) {
 	sd_bus_creds *creds = NULL;
 	int r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds);
@@ -84,7 +84,12 @@ static int send_device_signal(struct logind *ld, struct session_device *d, const
 	return r;
 }
 
-static void device_free(struct logind *ld, struct session_device *d) {
+/* gone: tell the controller, as logind does on ReleaseDevice and ReleaseControl (not when the
+ * controller left). */
+static void device_free(struct logind *ld, struct session_device *d, bool gone) {
+	if (gone) {
+		send_device_signal(ld, d, "gone");
+	}
 	for (struct session_device **p = &ld->session_devices; *p != NULL; p = &(*p)->next) {
 		if (*p == d) {
 			*p = d->next;
@@ -148,6 +153,7 @@ static int on_pause_timeout(sd_event_source *s, uint64_t usec, void *data) {
 
 void session_seat_disabled(struct logind *ld) {
 	ld->disable_pending = true;
+	bool waiting = false;
 	for (struct session_device *d = ld->session_devices; d != NULL; d = d->next) {
 		if (!d->active) {
 			continue;
@@ -156,21 +162,19 @@ void session_seat_disabled(struct logind *ld) {
 		 * revoked by the endpoint whatever the controller does, as logind does them. */
 		if (d->class == SEAT_DEVICE_DRM) {
 			d->pause_sent = send_device_signal(ld, d, "pause") >= 0;
+			waiting = waiting || d->pause_sent;
 		} else {
 			d->active = false;
 			send_device_signal(ld, d, "force");
 		}
 	}
-	for (struct session_device *d = ld->session_devices; d != NULL; d = d->next) {
-		if (d->pause_sent) {
-			int r = sd_event_add_time_relative(ld->event, &ld->pause_timer,
-				CLOCK_MONOTONIC, ld->pause_timeout_usec, 0, on_pause_timeout, ld);
-			if (r < 0) {
-				log_warnf("logind: pause timer: %s", strerror(-r));
-				break;
-			}
+	if (waiting) {
+		int r = sd_event_add_time_relative(ld->event, &ld->pause_timer, CLOCK_MONOTONIC,
+			ld->pause_timeout_usec, 0, on_pause_timeout, ld);
+		if (r >= 0) {
 			return;
 		}
+		log_warnf("logind: pause timer: %s", strerror(-r));
 	}
 	finish_disable(ld);
 }
@@ -198,7 +202,8 @@ static int resume_device(struct logind *ld, struct session_device *d) {
 }
 
 void session_seat_enabled(struct logind *ld) {
-	/* The endpoint forced a disable we had not acknowledged yet: it is over. */
+	/* After a disable the endpoint forced before our pauses were answered, no
+	 * acknowledgement is owed any more. */
 	ld->pause_timer = sd_event_source_disable_unref(ld->pause_timer);
 	ld->disable_pending = false;
 	ld->active = true;
@@ -220,9 +225,9 @@ void session_seat_enabled(struct logind *ld) {
 
 /* Control */
 
-void session_release_control(struct logind *ld) {
+void session_release_control(struct logind *ld, bool notify) {
 	while (ld->session_devices != NULL) {
-		device_free(ld, ld->session_devices);
+		device_free(ld, ld->session_devices, notify);
 	}
 	ld->controller_track = sd_bus_track_unref(ld->controller_track);
 	free(ld->controller);
@@ -234,7 +239,7 @@ void session_release_control(struct logind *ld) {
 static int on_controller_gone(sd_bus_track *track, void *data) {
 	struct logind *ld = data;
 	log_infof("logind: session %s: controller %s left", ld->session_id, ld->controller);
-	session_release_control(ld);
+	session_release_control(ld, false);
 	return 0;
 }
 
@@ -246,8 +251,9 @@ static int method_take_control(sd_bus_message *m, void *data, sd_bus_error *erro
 		return r;
 	}
 	uid_t uid;
-	if (sender_uid(m, &uid, error) < 0) {
-		return -EACCES;
+	r = sender_uid(m, &uid, error);
+	if (r < 0) {
+		return r;
 	}
 	/* As logind: the session's owner may take control, only root may take it away. */
 	if (uid != 0 && (force || uid != ld->uid)) {
@@ -262,7 +268,7 @@ static int method_take_control(sd_bus_message *m, void *data, sd_bus_error *erro
 			ld->session_id);
 	}
 	if (ld->controller != NULL) {
-		session_release_control(ld);
+		session_release_control(ld, true);
 	}
 	const char *sender = sd_bus_message_get_sender(m);
 	r = sd_bus_track_new(ld->bus, &ld->controller_track, on_controller_gone, ld);
@@ -286,7 +292,7 @@ static int method_release_control(sd_bus_message *m, void *data, sd_bus_error *e
 	if (!is_controller(ld, m)) {
 		return not_in_control(error);
 	}
-	session_release_control(ld);
+	session_release_control(ld, true);
 	return sd_bus_reply_method_return(m, NULL);
 }
 
@@ -345,7 +351,7 @@ static int method_take_device(sd_bus_message *m, void *data, sd_bus_error *error
 	}
 	r = sd_bus_reply_method_return(m, "hb", d->fd, !d->active);
 	if (r < 0) {
-		device_free(ld, d); /* not in the list yet: closes what it holds */
+		device_free(ld, d, false); /* not in the list yet: closes what it holds */
 		return r;
 	}
 	d->next = ld->session_devices;
@@ -366,7 +372,7 @@ static int method_release_device(sd_bus_message *m, void *data, sd_bus_error *er
 	if (d == NULL) {
 		return sd_bus_error_set(error, LOGIND_ERROR_DEVICE_NOT_TAKEN, "Device not taken");
 	}
-	device_free(ld, d);
+	device_free(ld, d, true);
 	maybe_finish_disable(ld);
 	return sd_bus_reply_method_return(m, NULL);
 }
@@ -404,8 +410,9 @@ static int method_pause_device_complete(sd_bus_message *m, void *data, sd_bus_er
 static int method_activate(sd_bus_message *m, void *data, sd_bus_error *error) {
 	struct logind *ld = data;
 	uid_t uid;
-	if (sender_uid(m, &uid, error) < 0) {
-		return -EACCES;
+	int r = sender_uid(m, &uid, error);
+	if (r < 0) {
+		return r;
 	}
 	if (uid != 0 && uid != ld->uid) {
 		return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,

@@ -898,9 +898,19 @@ static void test_pause_timeout(void) {
 	test_assert(endpoint_switch('a', resumes_done) >= 0);
 }
 
+static size_t gone_from; /* the first PauseDevice that may say "gone" */
+
+static bool event3_gone(void) {
+	const struct pause_signal *p = find_pause(event3, gone_from);
+	return p != NULL && strcmp(p->type, "gone") == 0;
+}
+
 static void test_release(void) {
+	/* A device released is "gone", as logind says it. */
+	gone_from = n_pauses;
 	test_assert(call(bus, SESSION_PATH, SESSION_IFACE, "ReleaseDevice", NULL, NULL, "uu",
 			    major(event3), minor(event3)) >= 0);
+	test_assert(pump_until(event3_gone));
 	test_assert(call_fails(bus, SESSION_PATH, SESSION_IFACE, "ReleaseDevice",
 		"org.freedesktop.login1.DeviceNotTaken", "uu", major(event3), minor(event3)));
 	/* event3 is free again: taken anew. */

@@ -320,7 +320,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	}
 	/* Back to a seat that is this container's, nobody in control. */
 	if (ld.controller != NULL) {
-		session_release_control(&ld);
+		session_release_control(&ld, false);
 	}
 	if (!ld.active || ld.disable_pending) {
 		session_seat_enabled(&ld);
