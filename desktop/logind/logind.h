@@ -79,6 +79,9 @@ struct logind {
 int manager_add(struct logind *ld);
 /* The session a process belongs to: 0 if it is ours, -1 otherwise. */
 int manager_pid_in_session(struct logind *ld, pid_t pid);
+bool manager_caller_in_session(struct logind *ld, sd_bus_message *m);
+/* "", "self" and "auto" name the caller's own session, seat or user, as logind takes them. */
+bool manager_names_self(const char *id);
 
 /* session.c */
 int session_add(struct logind *ld);
@@ -95,7 +98,8 @@ int seat_add(struct logind *ld);
 int user_add(struct logind *ld);
 
 /* Serves vtable at PREFIX/ID (path-escaped as logind does, "_31" for a leading "1"),
- * written to path. 0 or -errno. */
+ * written to path, and at PREFIX/self and PREFIX/auto for the session's processes. 0 or
+ * -errno. */
 int logind_add_object(struct logind *ld, const char *prefix, const char *id, char *path,
 	size_t size, const char *iface, const sd_bus_vtable *vtable);
 

@@ -59,9 +59,13 @@ static int session_of_pid(struct logind *ld, sd_bus_message *m, pid_t pid,
 	return 0;
 }
 
-/* "", "self" and "auto" name the caller's own session or seat, as logind takes them. */
-static bool names_self(const char *id) {
+bool manager_names_self(const char *id) {
 	return id[0] == '\0' || strcmp(id, "self") == 0 || strcmp(id, "auto") == 0;
+}
+
+bool manager_caller_in_session(struct logind *ld, sd_bus_message *m) {
+	pid_t pid;
+	return sender_pid(m, &pid) >= 0 && manager_pid_in_session(ld, pid) == 0;
 }
 
 /* GetSession and GetSeat: the caller's own, or the one of that id. */
@@ -72,7 +76,7 @@ static int reply_by_id(sd_bus_message *m, struct logind *ld, const char *what, c
 	if (r < 0) {
 		return r;
 	}
-	if (names_self(asked)) {
+	if (manager_names_self(asked)) {
 		if (session_of_pid(ld, m, 0, error) == -1) {
 			return -ENXIO;
 		}

@@ -65,6 +65,34 @@ static int method_activate_session(sd_bus_message *m, void *data, sd_bus_error *
 	return sd_bus_reply_method_return(m, NULL);
 }
 
+/* PREFIX/self and PREFIX/auto: the caller's own object, when the caller is the session's. */
+static int find_own(sd_bus *bus, const char *path, const char *iface, void *data, void **found,
+	sd_bus_error *error) {
+	struct logind *ld = data;
+	const char *leaf = strrchr(path, '/');
+	sd_bus_message *m = sd_bus_get_current_message(bus);
+	size_t depth = 0;
+	for (const char *p = path; *p != '\0'; p++) {
+		depth += *p == '/';
+	}
+	/* Only right below the prefix: /org/freedesktop/login1/KIND/LEAF. */
+	if (depth != 5 || !manager_names_self(leaf + 1) || m == NULL ||
+		!manager_caller_in_session(ld, m)) {
+		return 0;
+	}
+	*found = ld;
+	return 1;
+}
+
+static int add_paths(struct logind *ld, const char *prefix, const char *path, const char *iface,
+	const sd_bus_vtable *vtable) {
+	int r = sd_bus_add_object_vtable(ld->bus, NULL, path, iface, vtable, ld);
+	if (r < 0) {
+		return r;
+	}
+	return sd_bus_add_fallback_vtable(ld->bus, NULL, prefix, iface, vtable, find_own, ld);
+}
+
 static const sd_bus_vtable seat_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("Id", "s", property_get_chars, offsetof(struct logind, seat_id),
@@ -125,8 +153,10 @@ static const sd_bus_vtable user_vtable[] = {
 
 int user_add(struct logind *ld) {
 	/* logind names users by number with a leading underscore, not path-escaped. */
-	snprintf(ld->user_path, sizeof(ld->user_path), LOGIND_PATH "/user/_%u", ld->uid);
-	return sd_bus_add_object_vtable(ld->bus, NULL, ld->user_path, USER_IFACE, user_vtable, ld);
+	char id[16];
+	snprintf(id, sizeof(id), "_%u", ld->uid);
+	snprintf(ld->user_path, sizeof(ld->user_path), LOGIND_PATH "/user/%s", id);
+	return add_paths(ld, LOGIND_PATH "/user", ld->user_path, USER_IFACE, user_vtable);
 }
 
 void logind_emit_active_changed(struct logind *ld) {
@@ -147,7 +177,7 @@ int logind_add_object(struct logind *ld, const char *prefix, const char *id, cha
 	if (n < 0 || (size_t)n >= size) {
 		return -ENAMETOOLONG;
 	}
-	return sd_bus_add_object_vtable(ld->bus, NULL, path, iface, vtable, ld);
+	return add_paths(ld, prefix, path, iface, vtable);
 }
 
 /* Shared property getters */

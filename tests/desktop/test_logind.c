@@ -40,6 +40,7 @@ TEST_GLOBALS;
 #define PAUSE_TIMEOUT_MS "1500"
 #define SESSION_PATH "/org/freedesktop/login1/session/c1"
 #define SEAT_PATH "/org/freedesktop/login1/seat/seat1"
+#define SESSION_PATH_SELF "/org/freedesktop/login1/session/self"
 #define LOGIN1 "org.freedesktop.login1"
 #define LOGIND_PATH_MANAGER "/org/freedesktop/login1"
 #define MANAGER_IFACE "org.freedesktop.login1.Manager"
@@ -436,6 +437,19 @@ static void test_lookup(void) {
 	test_assert_str(o, SEAT_PATH);
 	reply = sd_bus_message_unref(reply);
 
+	/* The caller's own objects, as weston asks for its seat ("seat/self"). */
+	s = get_string(LOGIND_PATH_MANAGER "/session/self", SESSION_IFACE, "Id");
+	test_assert_str(s, "c1");
+	free(s);
+	s = get_string(LOGIND_PATH_MANAGER "/seat/auto", "org.freedesktop.login1.Seat", "Id");
+	test_assert_str(s, SEAT);
+	free(s);
+	s = get_string(LOGIND_PATH_MANAGER "/user/self", "org.freedesktop.login1.User", "Name");
+	test_assert_str(s, "root");
+	free(s);
+	s = get_string(LOGIND_PATH_MANAGER "/session/self/more", SESSION_IFACE, "Id");
+	test_assert(s == NULL);
+
 	test_assert(call_fails(bus, LOGIND_PATH_MANAGER, MANAGER_IFACE, "GetSession",
 		"org.freedesktop.login1.NoSuchSession", "s", 0, 0));
 	test_assert(call_fails(bus, LOGIND_PATH_MANAGER, MANAGER_IFACE, "GetSeat",
@@ -662,6 +676,14 @@ static void test_other_user(void) {
 			result[1] = call_fails(b, SESSION_PATH, SESSION_IFACE, "TakeControl",
 					    SD_BUS_ERROR_ACCESS_DENIED, "b", 0, 0) ? 'y' : 'n';
 			result[2] = sd_bus_request_name(b, LOGIN1, 0) == -EACCES ? 'y' : 'n';
+			/* Its own session is none. */
+			sd_bus_error e = SD_BUS_ERROR_NULL;
+			char *id = NULL;
+			if (sd_bus_get_property_string(b, LOGIN1, SESSION_PATH_SELF, SESSION_IFACE, "Id",
+				    &e, &id) >= 0 ||
+				!sd_bus_error_has_name(&e, SD_BUS_ERROR_UNKNOWN_OBJECT)) {
+				result[2] = 'n';
+			}
 		}
 		(void)!write(fds[1], result, 3);
 		_exit(0);
@@ -672,8 +694,8 @@ static void test_other_user(void) {
 	close(fds[0]);
 	waitpid(pid, NULL, 0);
 	test_assert(n == 3);
-	fprintf(stderr, "other user: session %c, control %c, name %c\n", result[0], result[1],
-		result[2]);
+	fprintf(stderr, "other user: session %c, control %c, name and session/self %c\n",
+		result[0], result[1], result[2]);
 	test_assert(strcmp(result, "yyy") == 0);
 	/* Nor does root find the session for a process of another user. */
 	pid_t sleeper = fork();

@@ -295,8 +295,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 		case 10: {
 			static const char *const paths[] = {SESSION_PATH,
 				"/org/freedesktop/login1/seat/seat1", "/org/freedesktop/login1/user/_0",
-				LOGIND_PATH};
-			call(b, paths[next(&in) % 4], "org.freedesktop.DBus.Properties", "GetAll", "s",
+				LOGIND_PATH, "/org/freedesktop/login1/session/self",
+				"/org/freedesktop/login1/seat/auto", "/org/freedesktop/login1/user/self/x"};
+			call(b, paths[next(&in) % 7], "org.freedesktop.DBus.Properties", "GetAll", "s",
 				"");
 			break;
 		}
