@@ -93,15 +93,18 @@ void session_seat_disabled(struct logind *ld);
 void session_release_control(struct logind *ld, bool notify);
 const char *session_state(const struct logind *ld);
 
-/* seat.c: the Seat and User objects, and the shared property getters */
+/* seat.c, user.c: the Seat and User objects */
 int seat_add(struct logind *ld);
 int user_add(struct logind *ld);
 
-/* Serves vtable at PREFIX/ID (path-escaped as logind does, "_31" for a leading "1"),
- * written to path, and at PREFIX/self and PREFIX/auto for the session's processes. 0 or
+/* objects.c: what the bus objects share */
+
+/* PREFIX/ID, path-escaped as logind does ("_31" for a leading "1"): 0 or -errno. */
+int logind_object_path(const char *prefix, const char *id, char *path, size_t size);
+/* Serves vtable at path, and at PREFIX/self and PREFIX/auto for the session's processes. 0 or
  * -errno. */
-int logind_add_object(struct logind *ld, const char *prefix, const char *id, char *path,
-	size_t size, const char *iface, const sd_bus_vtable *vtable);
+int logind_add_object(struct logind *ld, const char *prefix, const char *path,
+	const char *iface, const sd_bus_vtable *vtable);
 
 /*
  * Property getters the objects share. sd-bus hands a getter its object's userdata (struct
@@ -118,8 +121,12 @@ int property_get_false(sd_bus *bus, const char *path, const char *iface, const c
 	sd_bus_message *reply, void *data, sd_bus_error *error);
 int property_get_empty(sd_bus *bus, const char *path, const char *iface, const char *prop,
 	sd_bus_message *reply, void *data, sd_bus_error *error);
+/* The seat's and the user's sessions: the one session. */
+int property_get_sessions(sd_bus *bus, const char *path, const char *iface, const char *prop,
+	sd_bus_message *reply, void *data, sd_bus_error *error);
 
-/* Properties of every object that depend on whether the session is active. */
+/* PropertiesChanged for what follows whether the session is active: the session's Active and
+ * State, the seat's ActiveSession. */
 void logind_emit_active_changed(struct logind *ld);
 
 #endif

@@ -505,6 +505,11 @@ static const sd_bus_vtable session_vtable[] = {
 };
 
 int session_add(struct logind *ld) {
-	return logind_add_object(ld, LOGIND_PATH "/session", ld->session_id, ld->session_path,
-		sizeof(ld->session_path), SESSION_IFACE, session_vtable);
+	int r = logind_object_path(LOGIND_PATH "/session", ld->session_id, ld->session_path,
+		sizeof(ld->session_path));
+	if (r < 0) {
+		return r;
+	}
+	return logind_add_object(ld, LOGIND_PATH "/session", ld->session_path, SESSION_IFACE,
+		session_vtable);
 }
