@@ -35,10 +35,14 @@ static const char usage[] =
 	"  --version            print the version\n"
 	"  --help               print this help\n";
 
-static bool id_valid(const char *id) {
-	size_t n = strlen(id);
-	return n > 0 && n < LOGIND_ID_MAX &&
-		strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
+/* Session ids are letters and digits only (sd-login reads no other from a session scope);
+ * seat names may have "-" and "_" too. */
+#define SESSION_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+#define SEAT_CHARS SESSION_CHARS "-_"
+
+static bool name_valid(const char *name, const char *chars) {
+	size_t n = strlen(name);
+	return n > 0 && n < LOGIND_ID_MAX && strspn(name, chars) == n;
 }
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *out) {
@@ -92,7 +96,7 @@ static int parse_options(struct logind *ld, int argc, char **argv, const char **
 			user = optarg;
 			break;
 		case 's':
-			if (!id_valid(optarg)) {
+			if (!name_valid(optarg, SESSION_CHARS)) {
 				fprintf(stderr, "seatd-ns-logind: invalid session id %s\n", optarg);
 				return -1;
 			}
@@ -219,7 +223,7 @@ static int run(struct logind *ld, const char *bus_address) {
 		return -1;
 	}
 	const char *seat = seat_devices_seat_name(ld->devices);
-	if (!id_valid(seat)) {
+	if (!name_valid(seat, SEAT_CHARS)) {
 		log_errorf("logind: the endpoint names its seat '%s', which logind cannot", seat);
 		return -1;
 	}
