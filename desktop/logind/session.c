@@ -344,8 +344,8 @@ static int method_take_device(sd_bus_message *m, void *data, sd_bus_error *error
 		d->fd = r = seat_devices_placeholder(ld->devices, d->path);
 	}
 	if (r < 0) {
-		sd_bus_error_set_errnof(error, -r, "Seat %s does not give %s (%u:%u)", ld->seat_id,
-			d->path, maj, min);
+		sd_bus_error_set_errnof(error, -r, "Seat %s does not give %s (%u:%u): %s",
+			ld->seat_id, d->path, maj, min, strerror(-r));
 		free(d);
 		return r;
 	}
