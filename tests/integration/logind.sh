@@ -14,12 +14,7 @@ need jq unshare tar dbus-daemon nsenter
 in_own_netns "$@"
 unpack_fixture
 
-mkdir -p "$work/d"
-cat >"$work/d/seats.conf" <<'CONF'
-[seat seat1]
-match-port = pci-0000:00:07.0-usb-0:1.1
-match-syspath = /sys/devices/pci0000:00/0000:00:05.0
-CONF
+keyboard_gpu_config d
 . "$(dirname "$0")/desk.sh"
 
 # The container's system bus: anyone may connect and call, only the policy file lets root
