@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
 	gcc clang libclang-rt-14-dev meson ninja-build pkg-config
 	libinih-dev libudev-dev libbpf-dev bpftool libseat-dev libsystemd-dev libdrm-dev
-	udev jq python3 util-linux tar gzip lxc busybox-static
+	udev jq python3 util-linux tar gzip lxc busybox-static dbus-daemon
 	scdoc man-db
 )
 missing=()

@@ -1,8 +1,9 @@
 #!/bin/bash
 # `meson install` with DESTDIR gives the tree a distribution ships: the daemon, the client,
 # the systemd unit, the commented configuration where the daemon reads it, the LXC include
-# naming the hook where the hook is installed, the hook, and the man pages (when scdoc was
-# found), each of which renders with `man -l`. Installs into a temporary directory and
+# naming the hook where the hook is installed, the hook, the container's logind service with
+# its unit and D-Bus policy, and the man pages (when scdoc was found), each of which renders
+# with `man -l`. Installs into a temporary directory and
 # removes it.
 #
 # Usage: install-tree.sh SOURCE_ROOT BUILD_ROOT NAME=DIR...
@@ -49,8 +50,13 @@ unit=$prefix/lib/systemd/system/seatd-ns.service
 conf=/etc/seatd-ns/seats.conf
 hook=$libexecdir/seatd-ns/seatd-ns-hook
 include=$datadir/seatd-ns/lxc/seatd-ns.conf
-expected=("$daemon" "$client" "$sbindir/seatd-ns-probe" "$unit" "$conf" "$hook" "$include")
-pages=(man8/seatd-ns.8 man1/seat-assign.1 man5/seats.conf.5 man7/seatd-ns-lxc.7)
+logind=$sbindir/seatd-ns-logind
+logind_unit=$prefix/lib/systemd/system/seatd-ns-logind.service
+logind_policy=$datadir/dbus-1/system.d/seatd-ns-logind.conf
+expected=("$daemon" "$client" "$sbindir/seatd-ns-probe" "$unit" "$conf" "$hook" "$include"
+	"$logind" "$logind_unit" "$logind_policy")
+pages=(man8/seatd-ns.8 man1/seat-assign.1 man5/seats.conf.5 man7/seatd-ns-lxc.7
+	man8/seatd-ns-logind.8)
 if [ "$man" = yes ]; then
 	for page in "${pages[@]}"; do
 		expected+=("$mandir/$page")
@@ -60,7 +66,7 @@ fi
 for file in "${expected[@]}"; do
 	[ -f "$dest$file" ] || fail "not installed: $file"
 done
-for exe in "$daemon" "$client" "$hook"; do
+for exe in "$daemon" "$client" "$hook" "$logind"; do
 	[ -x "$dest$exe" ] || fail "not executable: $exe"
 done
 
@@ -71,6 +77,14 @@ done
 # The unit starts the installed daemon.
 grep -qx "ExecStart=$daemon" "$dest$unit" 2>/dev/null ||
 	fail "$unit does not run $daemon: $(grep ExecStart "$dest$unit" 2>/dev/null)"
+
+# The container's logind service: its unit starts the installed program, its policy is
+# the source's.
+"$dest$logind" --version | grep -q '^seatd-ns-logind ' || fail "$logind --version"
+grep -q "^ExecStart=$logind " "$dest$logind_unit" 2>/dev/null ||
+	fail "$logind_unit does not run $logind: $(grep ExecStart "$dest$logind_unit" 2>/dev/null)"
+cmp -s "$src/desktop/logind/org.freedesktop.login1.conf" "$dest$logind_policy" ||
+	fail "$logind_policy is not desktop/logind/org.freedesktop.login1.conf"
 
 # The configuration is the commented default, where the daemon reads it, and it is valid.
 cmp -s "$src/config/seats.conf" "$dest$conf" || fail "$conf is not config/seats.conf"

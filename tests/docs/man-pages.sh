@@ -15,12 +15,13 @@ set -u
 
 src=${1:?usage: man-pages.sh SOURCE_ROOT [BUILT_PAGE...]}
 shift
-: "${SEATD_NS:?}" "${SEAT_ASSIGN:?}"
+: "${SEATD_NS:?}" "${SEAT_ASSIGN:?}" "${SEATD_NS_LOGIND:?}"
 
 daemon_page=$src/seatd-ns/man/seatd-ns.8.scd
 client_page=$src/seatd-ns/man/seat-assign.1.scd
 config_page=$src/seatd-ns/man/seats.conf.5.scd
 lxc_page=$src/desktop/lxc/seatd-ns-lxc.7.scd
+logind_page=$src/desktop/logind/seatd-ns-logind.8.scd
 hook=$src/desktop/lxc/seatd-ns-hook
 include=$src/desktop/lxc/seatd-ns.conf
 
@@ -59,45 +60,47 @@ mentions() {
 	fi
 }
 
-for page in "$daemon_page" "$client_page" "$config_page" "$lxc_page"; do
+for page in "$daemon_page" "$client_page" "$config_page" "$lxc_page" "$logind_page"; do
 	[ -f "$page" ] || fail "missing page source $page"
 done
 [ "$failures" -eq 0 ] || exit 1
 
 # Every page has the sections a reader looks for.
-for page in "$daemon_page" "$client_page" "$config_page" "$lxc_page"; do
+for page in "$daemon_page" "$client_page" "$config_page" "$lxc_page" "$logind_page"; do
 	for section in NAME SYNOPSIS DESCRIPTION FILES EXAMPLES "SEE ALSO"; do
 		checked=$((checked + 1))
 		grep -qx "# $section" "$page" || fail "$(basename "$page"): no section $section"
 	done
 done
-for page in "$daemon_page" "$client_page" "$lxc_page"; do
+for page in "$daemon_page" "$client_page" "$lxc_page" "$logind_page"; do
 	for section in ENVIRONMENT "EXIT STATUS"; do
 		checked=$((checked + 1))
 		grep -qx "# $section" "$page" || fail "$(basename "$page"): no section $section"
 	done
 done
 
+# help_options PROGRAM NAME PAGE [OPTION...]: every option of `PROGRAM --help` (kept in
+# $work/NAME.help), and the OPTIONs, are terms of PAGE.
+help_options() {
+	local program=$1 name=$2 page=$3
+	shift 3
+	if ! "$program" --help >"$work/$name.help"; then
+		fail "$name --help failed"
+	fi
+	local options
+	options=$(grep -oE -- '--[a-z][a-z0-9-]*' "$work/$name.help" | sort -u)
+	[ -n "$options" ] || fail "no options found in $name --help"
+	for option in $options "$@"; do
+		has_term "$page" "$option" "$name option"
+	done
+}
+
 # seatd-ns: every option of its --help.
-if ! "$SEATD_NS" --help >"$work/seatd-ns.help"; then
-	fail "seatd-ns --help failed"
-fi
-daemon_options=$(grep -oE -- '--[a-z][a-z0-9-]*' "$work/seatd-ns.help" | sort -u)
-[ -n "$daemon_options" ] || fail "no options found in seatd-ns --help"
-for option in $daemon_options; do
-	has_term "$daemon_page" "$option" "seatd-ns option"
-done
+help_options "$SEATD_NS" seatd-ns "$daemon_page"
 
 # seat-assign: every option (the register options are listed inside its line), and every
 # command of the "Commands:" list.
-if ! "$SEAT_ASSIGN" --help >"$work/seat-assign.help"; then
-	fail "seat-assign --help failed"
-fi
-client_options=$(grep -oE -- '--[a-z][a-z0-9-]*' "$work/seat-assign.help" | sort -u)
-[ -n "$client_options" ] || fail "no options found in seat-assign --help"
-for option in $client_options --help; do
-	has_term "$client_page" "$option" "seat-assign option"
-done
+help_options "$SEAT_ASSIGN" seat-assign "$client_page" --help
 verbs=$(sed -n '/^Commands:/,/^$/p' "$work/seat-assign.help" | sed -n 's/^  \([a-z][a-z-]*\).*/\1/p')
 [ "$(echo "$verbs" | wc -w)" -ge 10 ] || fail "fewer than 10 commands found in seat-assign --help"
 for verb in $verbs; do
@@ -184,6 +187,24 @@ done
 for file in $(grep -oE '/proc/[a-z$]+(/[a-z]+)?|devices\.[a-z]+' "$hook" | sed 's/\$pid/PID/; s/\$LXC_PID/PID/' |
 	sort -u); do
 	mentions "$lxc_page" "$file" "file of the hook"
+done
+
+# seatd-ns-logind: every option of its --help, the environment variables it reads, the
+# files it writes and the bus interfaces it serves.
+help_options "$SEATD_NS_LOGIND" seatd-ns-logind "$logind_page"
+logind_src=$src/desktop/logind
+for var in $(grep -ohE '(getenv|setenv)\("[A-Z_]+"' "$logind_src"/*.c | sed 's/.*"\(.*\)"/\1/' | sort -u) \
+	SEATD_SOCK DBUS_SYSTEM_BUS_ADDRESS; do
+	mentions "$logind_page" "$var" "seatd-ns-logind environment variable" -w
+done
+for dir in $(sed -n 's/.*dirs\[\] = {\(.*\)};/\1/p' "$logind_src/state_files.c" | tr -d '",'); do
+	mentions "$logind_page" "/run/systemd/$dir/" "seatd-ns-logind state file"
+done
+for iface in $(grep -ohE '"org\.freedesktop\.login1\.[A-Z][a-z]+"' "$logind_src"/*.[ch] | tr -d '"' | sort -u); do
+	mentions "$logind_page" "$iface" "seatd-ns-logind interface"
+done
+for method in $(grep -ohE 'SD_BUS_(METHOD|SIGNAL)\("[A-Za-z]+"' "$logind_src"/*.c | sed 's/.*"\(.*\)"/\1/' | sort -u); do
+	mentions "$logind_page" "$method" "seatd-ns-logind method or signal" -w
 done
 
 echo "$checked items checked, $failures missing"

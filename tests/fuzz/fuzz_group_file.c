@@ -15,22 +15,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The text with line (NAME:x:GID:) before or after it, in a buffer of its exact size. */
-static char *with_line(const uint8_t *data, size_t size, const char *line, bool first,
-	size_t *len) {
-	size_t line_len = strlen(line);
-	char *text = malloc(size + line_len);
-	if (text == NULL) {
-		abort();
-	}
-	memcpy(first ? text : text + size, line, line_len);
-	if (size > 0) {
-		memcpy(first ? text + line_len : text, data, size);
-	}
-	*len = size + line_len;
-	return text;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	/* The groups nodes.c asks for. */
 	static const char *const names[] = {"input", "video", "render", "audio"};
@@ -48,12 +32,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 		size_t len;
 		gid_t other;
 		snprintf(line, sizeof(line), "%s:x:4242:\n", name);
-		char *text = with_line(data, size, line, true, &len);
+		char *text = fuzz_with_line(data, size, line, true, &len);
 		check(group_file_find(text, len, name, &other) == 0 && other == 4242,
 			"the first valid line wins");
 		free(text);
 		snprintf(line, sizeof(line), "\n%s:x:4343:\n", name);
-		text = with_line(data, size, line, false, &len);
+		text = fuzz_with_line(data, size, line, false, &len);
 		check(group_file_find(text, len, name, &other) == 0 &&
 				other == (found ? gid : 4343),
 			"a valid line after the others changes only a miss");

@@ -91,6 +91,17 @@ match-syspath = /sys/devices/pci0000:00/0000:00:06.0
 CONF
 }
 
+# keyboard_gpu_config NAME: seat1 of the fixture with only its first keyboard and its GPU,
+# as the configuration of daemon NAME (few device nodes: a handover stays cheap).
+keyboard_gpu_config() {
+	mkdir -p "$work/$1"
+	cat >"$work/$1/seats.conf" <<'CONF'
+[seat seat1]
+match-port = pci-0000:00:07.0-usb-0:1.1
+match-syspath = /sys/devices/pci0000:00/0000:00:05.0
+CONF
+}
+
 # start_daemon NAME ARGS...: runs seatd-ns with its own run dir $work/NAME, logs to
 # $work/NAME.log, and waits for its control socket at $work/NAME/control.sock.
 start_daemon() {

@@ -14,14 +14,9 @@ need jq unshare tar
 in_own_netns "$@"
 unpack_fixture
 
-mkdir -p "$work/d"
 # A keyboard and a GPU: handing a seat over costs a few forks per device node, and this
 # seat is handed over a thousand times.
-cat >"$work/d/seats.conf" <<'CONF'
-[seat seat1]
-match-port = pci-0000:00:07.0-usb-0:1.1
-match-syspath = /sys/devices/pci0000:00/0000:00:05.0
-CONF
+keyboard_gpu_config d
 . "$(dirname "$0")/desk.sh"
 # try NAME: makes its client try the devices again; prints that try's lines.
 try() {
