@@ -7,14 +7,13 @@ import os
 import re
 import time
 
-from lablib.topology import usb_path
+from lablib.topology import SEAT_OF, usb_path
 from lablib.util import read, tail
 
 KBD_PATH, AUDIO_PATH = usb_path("1.3"), usb_path("2.4")
 
 
 def run(checks):
-    checks.boot_view()
     checks.watch_udev()
     checks.libinput.start_seats()
     checks.desktops.start_sound_server()
@@ -28,39 +27,16 @@ def run(checks):
 def plug(checks):
     """device_add of both: returns the new keyboard's event node name."""
     lab, libinput = checks.lab, checks.libinput
-    since = lab.events.mark()
-    t = time.time()
-    lab.qmp.execute("device_add", driver="usb-kbd", id="kbd1b", bus="xhci.0", port="1.3",
-                    display="gpu1")
-    te, ev = lab.events.wait(lambda e: e.get("action") == "add" and e.get("id_path") == KBD_PATH
-                             and e.get("kind") == "keyboard", 60, since)
-    checks.check(ev is not None, "seat-assign monitor reports the keyboard added at port 1.3")
-    kbd1b = {}
-    if ev is not None:
-        lab.figures["hotplug_kbd_add_latency_ms"] = round((te - t) * 1000, 1)
-        kbd1b = ev
-        checks.check(ev.get("seat") == "seat1", "the hotplugged keyboard is on seat1", ev)
-        c = breakdown(checks, "hotplug_kbd", ev, "desk1")
-        checks.check(c is not None, "desk1's libudev (udevadm monitor --udev) gets the "
-                     "keyboard's add", tail(lab.path("out", "desk1", "udev-monitor.log")))
-    since2 = lab.events.mark()
-    t = time.time()
-    lab.qmp.execute("device_add", driver="usb-audio", id="audio2b", bus="xhci.0", port="2.4",
-                    audiodev="snd0")
-    te, ev = lab.events.wait(lambda e: e.get("action") == "add" and e.get("id_path") == AUDIO_PATH
-                             and e.get("kind") == "sound-card", 60, since2)
-    checks.check(ev is not None, "seat-assign monitor reports the audio card added at port 2.4")
-    audio = {}
-    if ev is not None:
-        lab.figures["hotplug_audio_add_latency_ms"] = round((te - t) * 1000, 1)
-        audio = ev
-        checks.check(ev.get("seat") == "seat2", "the hotplugged audio card is on seat2", ev)
-        c = breakdown(checks, "hotplug_audio", ev, "desk2")
-        checks.check(c is not None, "desk2's libudev gets the audio card's add",
-                     tail(lab.path("out", "desk2", "udev-monitor.log")))
+    kbd1b, _, _ = add(checks, {"driver": "usb-kbd", "id": "kbd1b", "port": "1.3",
+                               "display": "gpu1"}, "keyboard", "keyboard", "desk1",
+                      "hotplug_kbd", "desk1's libudev (udevadm monitor --udev) gets the "
+                      "keyboard's add")
+    audio, t, since = add(checks, {"driver": "usb-audio", "id": "audio2b", "port": "2.4",
+                                   "audiodev": "snd0"}, "sound-card", "audio card", "desk2",
+                          "hotplug_audio", "desk2's libudev gets the audio card's add")
     te2, ev2 = lab.events.wait(lambda e: e.get("id_path") == AUDIO_PATH
                                and e.get("kind") == "sound-card"
-                               and str(e.get("sound_initialized")) in ("1", "true"), 60, since2)
+                               and str(e.get("sound_initialized")) in ("1", "true"), 60, since)
     checks.check(ev2 is not None, "seat-assign monitor reports the new audio card initialized")
     if ev2 is not None:
         lab.figures["hotplug_audio_initialized_latency_ms"] = round((te2 - t) * 1000, 1)
@@ -91,6 +67,29 @@ def plug(checks):
     checks.desktops.audio_check("wait", "the 2.3 and the new 2.4 cards", ["2.3", "2.4"])
     checks.screendumps("hotplugged")
     return kbd1b_node
+
+
+def add(checks, device, kind, what, container, tag, heard):
+    """device_add of `device` (QMP arguments) on the USB bus; the monitor reports it added, on
+    the seat of the container that should hear it (`heard`, checked). Returns (its event, or
+    {} if none; the host's time of the device_add; the monitor stream's mark before it)."""
+    lab = checks.lab
+    path = usb_path(device["port"])
+    since = lab.events.mark()
+    t = time.time()
+    lab.qmp.execute("device_add", bus="xhci.0", **device)
+    te, ev = lab.events.wait(lambda e: e.get("action") == "add" and e.get("id_path") == path
+                             and e.get("kind") == kind, 60, since)
+    checks.check(ev is not None, "seat-assign monitor reports the %s added at port %s"
+                 % (what, device["port"]))
+    if ev is None:
+        return {}, t, since
+    lab.figures["%s_add_latency_ms" % tag] = round((te - t) * 1000, 1)
+    seat = SEAT_OF[container]
+    checks.check(ev.get("seat") == seat, "the hotplugged %s is on %s" % (what, seat), ev)
+    c = breakdown(checks, tag, ev, container)
+    checks.check(c is not None, heard, tail(lab.path("out", container, "udev-monitor.log")))
+    return ev, t, since
 
 
 def unplug(checks, kbd1b_node):

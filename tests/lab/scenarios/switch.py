@@ -46,21 +46,27 @@ def desk_view(checks, container, card, pid=None):
     return view
 
 
-def switch_seat(checks, seat, to):
-    """seat-assign --json switch, timed on the guest's clock: (record, milliseconds, text)."""
+def switch_seat(checks, came_from, to, acknowledged, figure):
+    """seat-assign --json switch seat1 TO, timed on the guest's clock (the figure): done, and
+    not forced (the container it came from `acknowledged` the disable)."""
     rc, out, err = checks.lab.agent.run(
-        "s=$(date +%%s%%N); %s --json switch %s %s; r=$?; e=$(date +%%s%%N); "
-        "echo \"ms $(((e - s) / 1000000))\"; exit $r" % (checks.seat_assign, seat, to), timeout=60)
+        "s=$(date +%%s%%N); %s --json switch seat1 %s; r=$?; e=$(date +%%s%%N); "
+        "echo \"ms $(((e - s) / 1000000))\"; exit $r" % (checks.seat_assign, to), timeout=60)
     rec, ms = {}, None
     for line in out.splitlines():
         if line.startswith("ms "):
             ms = int(line[3:])
-        elif line.startswith("{"):
+        elif line.startswith("{") and rc == 0:
             try:
                 rec = json.loads(line)
             except ValueError:
                 pass
-    return (rec if rc == 0 else {}), ms, out + err
+    checks.check(rec.get("forced") == "no"
+                 and "from %s to %s" % (came_from, to) in rec.get("message", ""),
+                 "seat-assign switch seat1 %s: done, not forced (%s) in %s ms"
+                 % (to, acknowledged, ms), out + err + checks.seatd_ns_lines(r"seat1|desk1"))
+    if ms is not None:
+        checks.lab.figures[figure] = ms
 
 
 def switch(checks, devs, kbd):
@@ -125,12 +131,8 @@ def switch(checks, devs, kbd):
 
     # To desk1b.
     t = time.monotonic()
-    rec, ms, text = switch_seat(checks, "seat1", "desk1b")
-    checks.check(rec.get("forced") == "no" and "from desk1 to desk1b" in rec.get("message", ""),
-                 "seat-assign switch seat1 desk1b: done, not forced (desk1 acknowledged the "
-                 "disable) in %s ms" % ms, text + checks.seatd_ns_lines(r"seat1|desk1"))
-    if ms is not None:
-        lab.figures["switch_to_desk1b_ms"] = ms
+    switch_seat(checks, "desk1", "desk1b", "desk1 acknowledged the disable",
+                "switch_to_desk1b_ms")
     opened = wait_for(lambda: read(hold).count("state open") >= 2, 30)
     if opened:
         lab.figures["switch_to_desk1b_devices_open_s"] = round(time.monotonic() - t, 2)
@@ -184,12 +186,7 @@ def switch(checks, devs, kbd):
     checks.screendumps("switched-away", quiet=True)
 
     # Back to desk1.
-    rec, ms, text = switch_seat(checks, "seat1", "desk1")
-    checks.check(rec.get("forced") == "no" and "from desk1b to desk1" in rec.get("message", ""),
-                 "seat-assign switch seat1 desk1: done, not forced (desk1b acknowledged) in "
-                 "%s ms" % ms, text + checks.seatd_ns_lines(r"seat1|desk1"))
-    if ms is not None:
-        lab.figures["switch_to_desk1_ms"] = ms
+    switch_seat(checks, "desk1b", "desk1", "desk1b acknowledged", "switch_to_desk1_ms")
     revoked = "read %s ENODEV" % kbd
     wait_for(lambda: revoked in read(hold), 15)
     held = read(hold)
