@@ -1,13 +1,14 @@
 #!/bin/bash
 # The seat lab test (as root): sets the lab up (tests/lab/setup.sh: idempotent, quick when
-# done), boots the VM with the project's binaries from BUILD_DIR, runs the scenario
-# (tests/lab/lab.py run), prints the measured figures, and exits 0 only if every assertion held.
+# done), boots the VM with the project's binaries from BUILD_DIR, runs the scenarios
+# (tests/lab/run: all, or those named), prints the measured figures and each scenario's time,
+# and exits 0 only if every assertion held.
 # On failure the run directory (guest console, qemu, udevd, seatd-ns, LXC, monitor and
 # libinput logs, screenshots, results.json) is kept and named; on success it is removed, unless
 # LAB_KEEP=1. qemu is stopped either way.
 #
-# Usage: lab-test.sh [--demo] [BUILD_DIR]   (default: the repository's build/)
-#   --demo   keep the run directory and print what each seat saw (lab.py summary): the
+# Usage: lab-test.sh [--demo] [BUILD_DIR [SCENARIO...]]   (default: the repository's build/)
+#   --demo   keep the run directory and print what each seat saw (run summary): the
 #            demo, README command (1)
 # Environment: SEATD_NS_LAB_CACHE  kernel/initramfs cache and run directories
 #                                  (default /var/tmp/seatd-ns-lab)
@@ -24,6 +25,7 @@ if [ "${1:-}" = --demo ]; then
 	shift
 fi
 build=${1:-$src/build}
+shift || true
 cache=${SEATD_NS_LAB_CACHE:-/var/tmp/seatd-ns-lab}
 limit=${LAB_TIMEOUT:-540}
 
@@ -97,8 +99,8 @@ setup_s=$(($(date +%s) - start))
 
 echo "lab: setup ${setup_s}s; build $build; run directory $run"
 # The driver in the background, so that a signal to this script reaches cleanup at once.
-timeout -k 10 "$limit" /usr/bin/python3 "$here/lab.py" run --run-dir "$run" --build "$build" \
-	--cache "$cache" --boot-timeout 240 &
+timeout -k 10 "$limit" /usr/bin/python3 "$here/run" --run-dir "$run" --build "$build" \
+	--cache "$cache" --boot-timeout 240 "$@" &
 lab_pid=$!
 set +e
 wait "$lab_pid"
@@ -106,7 +108,7 @@ status=$?
 set -e
 lab_pid=
 if [ "$demo" = 1 ] && [ -f "$run/results.json" ]; then
-	/usr/bin/python3 "$here/lab.py" summary --run-dir "$run" || true
+	/usr/bin/python3 "$here/run" summary --run-dir "$run" || true
 fi
 case $status in
 0) echo "lab: PASS (total $(($(date +%s) - start))s)" ;;

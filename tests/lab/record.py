@@ -15,19 +15,20 @@ import shutil
 import struct
 import sys
 
-LAB_DIR = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, LAB_DIR)
-import lab  # noqa: E402  (the VM driver, beside this file)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lablib.topology import LAB_HARDWARE  # noqa: E402  (the lab's package, beside this file)
+from lablib.util import LabError, guest_path, log  # noqa: E402
+from lablib.vm import Lab  # noqa: E402
 
-GUEST = "/lab/src/" + os.path.relpath(os.path.join(LAB_DIR, "guest"), lab.SRC_DIR)
+GUEST = guest_path("guest")
 
-# Each fixture: the hardware qemu starts with (its -device values; lab.py's LAB_HARDWARE is
+# Each fixture: the hardware qemu starts with (its -device values; LAB_HARDWARE is
 # the lab's own) and the devices hotplugged, in order, once the guest is quiet (QMP device_add
 # arguments), then unplugged in the same order. lab-2seat was recorded with an earlier form of
 # this method; recorded again, its event and device numbers may come out in another order.
 FIXTURES = {
     "lab-2seat": {
-        "hardware": lab.LAB_HARDWARE,
+        "hardware": LAB_HARDWARE,
         "hotplug": [
             {"driver": "usb-kbd", "id": "kbd1b", "bus": "xhci.0", "port": "1.3"},
             {"driver": "usb-audio", "id": "audio1b", "bus": "xhci.0", "port": "1.4",
@@ -94,7 +95,7 @@ def as_text(path):
 def quiet(agent, what):
     rc, _, _ = agent.run("%s/uevent-quiet.sh %d 120" % (GUEST, QUIET_S), timeout=140)
     if rc != 0:
-        raise lab.LabError("the kernel did not quiet down after %s" % what)
+        raise LabError("the kernel did not quiet down after %s" % what)
 
 
 def record(name, run_dir, out_dir, cache):
@@ -102,17 +103,17 @@ def record(name, run_dir, out_dir, cache):
     # The guest mounts a build directory; recording needs none of the project's binaries.
     empty = os.path.join(run_dir, "no-build")
     os.makedirs(empty, exist_ok=True)
-    vm = lab.Lab(run_dir, empty, cache)
+    vm = Lab(run_dir, empty, cache)
     try:
         vm.boot(300, connect=True, hardware=fixture["hardware"],
                 stage2=GUEST + "/record.sh")
         vm.connect()
-        lab.log("guest ready %.1fs after qemu started: drivers loaded, uevents quiet"
+        log("guest ready %.1fs after qemu started: drivers loaded, uevents quiet"
                 % vm.figures.get("boot_to_ready_s", -1))
         for dev in fixture["hotplug"]:
             vm.qmp.execute("device_add", **dev)
             quiet(vm.agent, "adding " + dev["id"])
-            lab.log("added %s at port %s" % (dev["id"], dev["port"]))
+            log("added %s at port %s" % (dev["id"], dev["port"]))
         vm.agent.check("rm -rf /tmp/fixture && mkdir /tmp/fixture && "
                        "python3 %s/sysfs-snapshot.py /tmp/fixture/sysfs" % GUEST, timeout=120)
         for dev in fixture["hotplug"]:
@@ -120,9 +121,9 @@ def record(name, run_dir, out_dir, cache):
             t, _ = vm.qmp.wait_event("DEVICE_DELETED",
                                      lambda e, i=dev["id"]: e["data"].get("device") == i, 60)
             if t is None:
-                raise lab.LabError("qemu did not delete %s" % dev["id"])
+                raise LabError("qemu did not delete %s" % dev["id"])
             quiet(vm.agent, "removing " + dev["id"])
-            lab.log("removed %s" % dev["id"])
+            log("removed %s" % dev["id"])
         # The recorder stops; the archive is made the same way each time (names sorted, no
         # owners or times of this run).
         vm.agent.check(
@@ -138,7 +139,7 @@ def record(name, run_dir, out_dir, cache):
     with open(os.path.join(out_dir, name + ".uevents.txt"), "w") as f:
         f.write(as_text(vm.path("out", "uevents.bin")))
     n = sum(1 for _ in records(vm.path("out", "uevents.bin")))
-    lab.log("%s: %d uevents recorded, written to %s" % (name, n, tgz))
+    log("%s: %d uevents recorded, written to %s" % (name, n, tgz))
 
 
 def main():
@@ -154,7 +155,7 @@ def main():
     args = p.parse_args()
     try:
         record(args.name, os.path.abspath(args.run_dir), os.path.abspath(args.out), args.cache)
-    except lab.LabError as e:
+    except LabError as e:
         print("record: ERROR: %s" % e, file=sys.stderr)
         return 2
     return 0

@@ -7,7 +7,7 @@
 # Usage: setup.sh [CACHE_DIR [ENV_FILE]]
 #   CACHE_DIR  where the initramfs is kept (default $SEATD_NS_LAB_CACHE, else
 #              /var/tmp/seatd-ns-lab)
-#   ENV_FILE   written with LAB_KVER, LAB_KERNEL and LAB_INITRD for lab.py (default
+#   ENV_FILE   written with LAB_KVER, LAB_KERNEL and LAB_INITRD for tests/lab/run (default
 #              CACHE_DIR/lab.env; lab-test.sh gives each run its own)
 set -euo pipefail
 

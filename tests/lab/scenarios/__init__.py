@@ -1,0 +1,17 @@
+"""The seat lab's scenarios, in the order a whole run takes them (one boot). Each is a module
+with run(checks); a scenario that needs what an earlier one sets up (the devices at boot, the
+containers' udev monitors, libinput, the desktops) asks the shared setup steps of
+lablib.checks for it, so that it also runs alone. stop closes every run."""
+
+from . import coldplug, containers, desktops, hotplug, input, sound, stop, switch
+
+SCENARIOS = {
+    "coldplug": coldplug,
+    "containers": containers,
+    "desktops": desktops,
+    "input": input,
+    "hotplug": hotplug,
+    "switch": switch,
+    "sound": sound,
+}
+CLOSING = stop
