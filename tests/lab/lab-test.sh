@@ -13,7 +13,7 @@
 # Environment: SEATD_NS_LAB_CACHE  kernel/initramfs cache and run directories
 #                                  (default /var/tmp/seatd-ns-lab)
 #              LAB_KEEP=1          keep the run directory on success too
-#              LAB_TIMEOUT         seconds for boot + scenario (default 540)
+#              LAB_TIMEOUT         seconds for boot + scenarios (default 850, under meson's 900)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,7 +27,7 @@ fi
 build=${1:-$src/build}
 shift || true
 cache=${SEATD_NS_LAB_CACHE:-/var/tmp/seatd-ns-lab}
-limit=${LAB_TIMEOUT:-540}
+limit=${LAB_TIMEOUT:-850}
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "SKIP: the seat lab needs root (qemu's 9p shares of /usr and /etc, packages)" >&2
