@@ -18,6 +18,8 @@ from .util import LAB_DIR, guest_path, lxc_attach, read
 COMPOSITOR_TIMEOUT = 120
 AUDIO_TIMEOUT = 90
 AUDIO_CHANGE_TIMEOUT = 45
+# desk2's sound server: PipeWire with WirePlumber, as Debian 12's desktops have it.
+SOUND_SERVER = "pipewire"
 # Where those scripts keep their state in the container (a Wayland or PipeWire socket cannot
 # live on the 9p share behind /lab/out); their logs are copied to /lab/out.
 DESKTOP_LOGS = "/run/desktop/compositor.log /run/desktop/status /run/desktop-audio/*.log"
@@ -84,8 +86,8 @@ class Desktops:
         (status, stdout, stderr)."""
         cmd = "start" if how == "start" else "wait %d" % len(ports)
         limit = AUDIO_TIMEOUT if how == "start" else AUDIO_CHANGE_TIMEOUT
-        result = self.checks.cexec("desk2", "%s %s --timeout %d" % (
-            self.script("audio.sh"), cmd, limit), timeout=limit + 30)
+        result = self.checks.cexec("desk2", "%s %s --timeout %d --server %s" % (
+            self.script("audio.sh"), cmd, limit, SOUND_SERVER), timeout=limit + 30)
         self.logs("desk2")
         return result
 
@@ -137,9 +139,9 @@ class Desktops:
 
     def stop(self):
         """compositor.sh stop and audio.sh stop where they were started."""
-        started = [("compositor.sh", c) for c in (self.starts or {})]
+        started = [("compositor.sh", "", c) for c in (self.starts or {})]
         if self.sound_start is not None:
-            started.append(("audio.sh", "desk2"))
-        for script, c in started:
+            started.append(("audio.sh", " --server " + SOUND_SERVER, "desk2"))
+        for script, options, c in started:
             self.logs(c)
-            self.checks.cexec(c, "%s stop" % self.script(script), timeout=60)
+            self.checks.cexec(c, "%s stop%s" % (self.script(script), options), timeout=60)

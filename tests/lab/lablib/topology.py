@@ -15,6 +15,12 @@ LAB_HARDWARE = [
     "usb-tablet,id=tablet2,bus=xhci.0,port=2.2,display=gpu2",
     "usb-audio,id=audio2,bus=xhci.0,port=2.3,audiodev=snd0",
 ]
+# Beside LAB_HARDWARE (which the lab-2seat fixture was recorded with): a sound card on seat1
+# too, so that a tone played on seat2 can be shown to reach seat2's card and not seat1's. Each
+# card plays into its own audiodev, a WAV file in the run directory (vm.py).
+SOUND_PROBE = "usb-audio,id=audio1,bus=xhci.0,port=1.5,audiodev=snd1"
+LAB_MACHINE = LAB_HARDWARE + [SOUND_PROBE]
+AUDIODEV_WAV = {"snd0": "audio-seat2.wav", "snd1": "audio-seat1.wav"}
 XHCI_PCI = "0000:00:07.0"
 GPU_PCI = {"gpu1": "0000:00:05.0", "gpu2": "0000:00:06.0"}
 COLDPLUG_USB = [

@@ -7,7 +7,7 @@ import subprocess
 import time
 
 from .channels import QMP, Agent, EventStream
-from .topology import LAB_HARDWARE
+from .topology import AUDIODEV_WAV, LAB_MACHINE
 from .util import SRC_DIR, LabError, guest_path, log, shell_quote
 
 STAGE2 = guest_path("guest", "stage2.sh")
@@ -35,7 +35,7 @@ def qemu_opt(value):
     return value.replace(",", ",,")
 
 
-def qemu_argv(env, run_dir, build_dir, hardware=LAB_HARDWARE, stage2=STAGE2):
+def qemu_argv(env, run_dir, build_dir, hardware=LAB_MACHINE, stage2=STAGE2):
     """qemu's command line: the guest's kernel, initramfs and stage 2 (a script of the
     repository, as the guest sees it), the devices in `hardware` (qemu -device values), the
     9p shares and the channels."""
@@ -55,8 +55,10 @@ def qemu_argv(env, run_dir, build_dir, hardware=LAB_HARDWARE, stage2=STAGE2):
         "-chardev", "file,id=ser0,path=" + qemu_opt(os.path.join(run_dir, "console.log")),
         "-serial", "chardev:ser0",
         "-qmp", "unix:%s,server=on,wait=off" % qemu_opt(os.path.join(run_dir, "qmp.sock")),
-        "-audiodev", "none,id=snd0",
     ]
+    for audiodev, wav in sorted(AUDIODEV_WAV.items()):
+        argv += ["-audiodev", "wav,id=%s,path=%s" % (audiodev,
+                                                     qemu_opt(os.path.join(run_dir, wav)))]
     for device in hardware:
         argv += ["-device", device]
     shares = [
@@ -134,7 +136,7 @@ class Lab:
     def path(self, *parts):
         return os.path.join(self.run_dir, *parts)
 
-    def boot(self, timeout, seatd_ns_args=None, connect=False, hardware=LAB_HARDWARE,
+    def boot(self, timeout, seatd_ns_args=None, connect=False, hardware=LAB_MACHINE,
              stage2=STAGE2):
         env = load_env(self.run_dir, self.cache)
         if stage2 == STAGE2 and not os.path.isfile(

@@ -3,12 +3,13 @@ with run(checks); a scenario that needs what an earlier one sets up (the devices
 containers' udev monitors, libinput, the desktops) asks the shared setup steps of
 lablib.checks for it, so that it also runs alone. stop closes every run."""
 
-from . import coldplug, containers, desktops, hotplug, input, sound, stop, switch
+from . import coldplug, containers, desktops, hotplug, input, sound, stop, switch, tone
 
 SCENARIOS = {
     "coldplug": coldplug,
     "containers": containers,
     "desktops": desktops,
+    "tone": tone,
     "input": input,
     "hotplug": hotplug,
     "switch": switch,
