@@ -107,6 +107,8 @@ echo "broken line" >>"$work/d/registrations"
 mv "$work/d.log" "$work/d.log.$((++runs))"
 start_daemon d --sysfs "$sysfs" --source kernel
 wait_until "desk1 is re-adopted" grep -q "container desk1 re-adopted" "$work/d.log"
+# The daemon goes through the file in order and says READY (here: answers) after the last.
+wait_until "the daemon answers" sa d status
 grep -q "container desk2 (pid $desk2_pid) is no longer running; forgotten" "$work/d.log" ||
 	fail "desk2's exit was not noticed: $(cat "$work/d.log")"
 grep -q "container reused (pid $reused) is no longer running" "$work/d.log" ||
