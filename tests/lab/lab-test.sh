@@ -6,11 +6,12 @@
 # libinput logs, screenshots, results.json) is kept and named; on success it is removed, unless
 # LAB_KEEP=1. qemu is stopped either way.
 #
-# Usage: lab-test.sh [--demo | --boot] [BUILD_DIR]   (default: the repository's build/)
+# Usage: lab-test.sh [--demo | --boot [--bad-input]] [BUILD_DIR]   (default: build/)
 #   --demo   keep the run directory and print what each seat saw (lab.py summary): the
 #            demo, README command (1)
 #   --boot   the boot scenario instead (boot_scenario.py): the installed tree, systemd as
-#            PID 1, the containers started at boot, a reboot
+#            PID 1, the containers started at boot, a reboot; with --bad-input, its boot
+#            with a broken seats.conf and a container without the seatd-ns include
 # Environment: SEATD_NS_LAB_CACHE  kernel/initramfs cache and run directories
 #                                  (default /var/tmp/seatd-ns-lab)
 #              LAB_KEEP=1          keep the run directory on success too
@@ -29,6 +30,10 @@ elif [ "${1:-}" = --boot ]; then
 	driver=("$here/boot_scenario.py")
 	LAB_TIMEOUT=${LAB_TIMEOUT:-720}
 	shift
+	if [ "${1:-}" = --bad-input ]; then
+		driver+=(--bad-input)
+		shift
+	fi
 fi
 build=${1:-$src/build}
 cache=${SEATD_NS_LAB_CACHE:-/var/tmp/seatd-ns-lab}
