@@ -8,7 +8,7 @@
 # - /etc/seatd-ns/seats.conf: the lab's two seats (../seats.conf), or a broken one;
 # - /var/lib/seatd-ns: /lab/out/state, on the host, so that it outlives the guest (a reboot
 #   is a second boot of the same run directory: the guest's root is a tmpfs);
-# - systemd's configuration: what cannot run in the VM masked, seatd-ns.service enabled, the
+# - systemd's configuration: the host's enabled units hidden, seatd-ns.service enabled, the
 #   lab's command agent (../agent.sh) and the two desktop containers (desk-containers.sh,
 #   lxc@NAME.service) enabled, a machine id, a quiet console.
 #
@@ -49,18 +49,16 @@ esac
 mkdir -p $out/state /var/lib/seatd-ns
 mount --bind $out/state /var/lib/seatd-ns || fail "bind the state directory"
 
-# The host's /etc is the lower layer of /etc: what it enables that the VM has no use for
-# (or no hardware for) is masked; its fstab names the host's disks.
+# The host's /etc is the lower layer of /etc: what the host enables (its services, timers)
+# is hidden, this guest enables its own; the host's fstab names the host's disks.
+rm -rf /etc/systemd/system/*.wants
 : >/etc/fstab
 echo seat-lab >/etc/hostname
 tr -d - </proc/sys/kernel/random/uuid >/etc/machine-id
 # No bridge for the containers: they have no network (lxc.net.0.type = empty).
 echo 'USE_LXC_BRIDGE="false"' >/etc/default/lxc-net
-for u in getty.target timers.target lxc-net.service lxc-monitord.service \
-	systemd-timesyncd.service systemd-pstore.service postgresql.service \
-	e2scrub_reap.service systemd-networkd-wait-online.service; do
-	ln -sf /dev/null /etc/systemd/system/$u
-done
+# No getty on the console, which the host reads.
+ln -sf /dev/null /etc/systemd/system/getty.target
 mkdir -p /etc/systemd/system.conf.d /etc/systemd/system/multi-user.target.wants
 printf '[Manager]\nShowStatus=no\nDefaultTimeoutStartSec=300\n' >/etc/systemd/system.conf.d/lab.conf
 cp "$boot/lab-agent.service" "$boot/lab-containers.service" /etc/systemd/system/
