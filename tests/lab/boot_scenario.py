@@ -228,8 +228,8 @@ class BootChecks:
                   % (c, pid or "?", "survived" if alive else "did not survive"), flush=True)
 
     def assign_moved(self):
-        self.lab.agent.check("%s assign %s seat2" % (self.seat_assign, L.usb_path(MOVED_PORT)
-                                                     .rsplit(":1.0", 1)[0]))
+        port = "pci-%s-usb-0:%s" % (L.XHCI_PCI, MOVED_PORT)  # the port's ID_PATH
+        self.lab.agent.check("%s assign %s seat2" % (self.seat_assign, port))
         return self.moved("seat-assign assign of port %s to seat2" % MOVED_PORT)
 
     def moved(self, what):
