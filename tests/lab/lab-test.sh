@@ -7,9 +7,13 @@
 # libinput logs, screenshots, results.json) is kept and named; on success it is removed, unless
 # LAB_KEEP=1. qemu is stopped either way.
 #
-# Usage: lab-test.sh [--demo] [BUILD_DIR [SCENARIO...]]   (default: the repository's build/)
+# Usage: lab-test.sh [--demo | --boot [--bad-input]] [BUILD_DIR [SCENARIO...]]
+#                   (default: the repository's build/, every scenario)
 #   --demo   keep the run directory and print what each seat saw (run summary): the
 #            demo, README command (1)
+#   --boot   the boot scenario instead (boot_scenario.py): the installed tree, systemd as
+#            PID 1, the containers started at boot, a reboot; with --bad-input, its boot
+#            with a broken seats.conf and a container without the seatd-ns include
 # Environment: SEATD_NS_LAB_CACHE  kernel/initramfs cache and run directories
 #                                  (default /var/tmp/seatd-ns-lab)
 #              LAB_KEEP=1          keep the run directory on success too
@@ -19,10 +23,18 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=$(cd "$here/../.." && pwd)
 demo=0
+driver=("$here/run" --boot-timeout 240)
 if [ "${1:-}" = --demo ]; then
 	demo=1
 	LAB_KEEP=1
 	shift
+elif [ "${1:-}" = --boot ]; then
+	driver=("$here/boot_scenario.py")
+	shift
+	if [ "${1:-}" = --bad-input ]; then
+		driver+=(--bad-input)
+		shift
+	fi
 fi
 build=${1:-$src/build}
 shift || true
@@ -99,8 +111,8 @@ setup_s=$(($(date +%s) - start))
 
 echo "lab: setup ${setup_s}s; build $build; run directory $run"
 # The driver in the background, so that a signal to this script reaches cleanup at once.
-timeout -k 10 "$limit" /usr/bin/python3 "$here/run" --run-dir "$run" --build "$build" \
-	--cache "$cache" --boot-timeout 240 "$@" &
+timeout -k 10 "$limit" /usr/bin/python3 "${driver[@]}" --run-dir "$run" --build "$build" \
+	--cache "$cache" "$@" &
 lab_pid=$!
 set +e
 wait "$lab_pid"
