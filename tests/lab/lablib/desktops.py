@@ -18,8 +18,9 @@ from .util import LAB_DIR, guest_path, lxc_attach, read
 COMPOSITOR_TIMEOUT = 120
 AUDIO_TIMEOUT = 90
 AUDIO_CHANGE_TIMEOUT = 45
-# desk2's sound server: PipeWire with WirePlumber, as Debian 12's desktops have it.
-SOUND_SERVER = "pipewire"
+# desk2's sound server through the scenarios: PulseAudio. The tone scenario swaps in PipeWire
+# with WirePlumber (as Debian 12's desktops have it) for its own checks.
+SOUND_SERVER = "pulseaudio"
 # Where those scripts keep their state in the container (a Wayland or PipeWire socket cannot
 # live on the 9p share behind /lab/out); their logs are copied to /lab/out.
 DESKTOP_LOGS = "/run/desktop/compositor.log /run/desktop/status /run/desktop-audio/*.log"
@@ -81,13 +82,13 @@ class Desktops:
         if self.script("audio.sh") is not None and self.sound_start is None:
             self.sound_start = self.audio("start")
 
-    def audio(self, how, ports=()):
-        """audio.sh start, or wait until the sound server has as many cards as `ports`:
+    def audio(self, how, ports=(), server=SOUND_SERVER):
+        """audio.sh start, stop, or wait until the sound server has as many cards as `ports`:
         (status, stdout, stderr)."""
-        cmd = "start" if how == "start" else "wait %d" % len(ports)
+        cmd = how if how in ("start", "stop") else "wait %d" % len(ports)
         limit = AUDIO_TIMEOUT if how == "start" else AUDIO_CHANGE_TIMEOUT
         result = self.checks.cexec("desk2", "%s %s --timeout %d --server %s" % (
-            self.script("audio.sh"), cmd, limit, SOUND_SERVER), timeout=limit + 30)
+            self.script("audio.sh"), cmd, limit, server), timeout=limit + 30)
         self.logs("desk2")
         return result
 
