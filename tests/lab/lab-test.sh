@@ -110,15 +110,32 @@ fi
 setup_s=$(($(date +%s) - start))
 
 echo "lab: setup ${setup_s}s; build $build; run directory $run"
-# The driver in the background, so that a signal to this script reaches cleanup at once.
-timeout -k 10 "$limit" /usr/bin/python3 "${driver[@]}" --run-dir "$run" --build "$build" \
-	--cache "$cache" "$@" &
-lab_pid=$!
-set +e
-wait "$lab_pid"
-status=$?
-set -e
-lab_pid=
+# drive SECONDS ARGS...: the driver, in the background so that a signal to this script
+# reaches cleanup at once; sets status.
+drive() {
+	local seconds=$1
+	shift
+	timeout -k 10 "$seconds" /usr/bin/python3 "${driver[@]}" --run-dir "$run" --build "$build" \
+		--cache "$cache" "$@" &
+	lab_pid=$!
+	set +e
+	wait "$lab_pid"
+	status=$?
+	set -e
+	lab_pid=
+}
+drive "$limit" "$@"
+# A guest that did not come up at all gets one more boot, in the time left: under TCG its vCPUs
+# are now and then starved at boot (soft lockups in the console). The first boot's files stay
+# beside the run directory. A check that failed is never run again.
+if [ "$status" = 2 ] && [ $((limit - ($(date +%s) - start))) -gt 300 ]; then
+	echo "lab: the guest did not come up; one more boot (the first one's files: $run.boot1)" >&2
+	mkdir "$run.boot1"
+	mv "$run"/* "$run.boot1"/
+	cp "$run.boot1/lab.env" "$run/"
+	drive $((limit - ($(date +%s) - start))) "$@"
+	[ "$status" != 0 ] || rm -rf "$run.boot1"
+fi
 if [ "$demo" = 1 ] && [ -f "$run/results.json" ]; then
 	/usr/bin/python3 "$here/run" summary --run-dir "$run" || true
 fi
