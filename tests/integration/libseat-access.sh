@@ -12,18 +12,9 @@ need jq unshare tar setpriv nsenter getent python3 find
 in_own_netns "$@"
 unpack_fixture
 
-mkdir -p "$work/d"
-cat >"$work/d/seats.conf" <<'CONF'
-[seat seat1]
-container = desk1
-match-port = pci-0000:00:07.0-usb-0:1
-match-syspath = /sys/devices/pci0000:00/0000:00:05.0
-
-[seat seat2]
-container = desk1.seatd.sock
-match-port = pci-0000:00:07.0-usb-0:2
-match-syspath = /sys/devices/pci0000:00/0000:00:06.0
-CONF
+two_seat_config d
+# seat2's container is named so that its socket path would be desk1's, were it made from names.
+sed -i 's/^container = desk2$/container = desk1.seatd.sock/' "$work/d/seats.conf"
 # The clients run as shifted and unprivileged uids: they must reach the programs.
 chmod 0711 "$work"
 
