@@ -40,10 +40,10 @@ static const char *register_error(int err) {
 		return "its pid is another process now than the one the client saw: the "
 		       "container has exited";
 	case EBUSY:
-		return "it shares the verbs's cgroup, so its device access cannot be "
+		return "it shares the daemon's cgroup, so its device access cannot be "
 		       "restricted: give it a cgroup of its own";
 	case ENOENT:
-		return "it has no cgroup the verbs can see, so its device access cannot be "
+		return "it has no cgroup the daemon can see, so its device access cannot be "
 		       "restricted";
 	case EXDEV:
 		return "its cgroup is another registered container's, or contains or is inside "
