@@ -38,7 +38,7 @@ static void usage(FILE *out) {
 		"  detach SEAT [CONTAINER] take a seat from one container, or from all\n"
 		"  reload                  read the configuration again\n"
 		"  register [--kernel-events] [--libseat-protocol legacy|0.9] [--privileged]\n"
-		"           [--start-time TICKS] NAME PID\n"
+		"           [--start-time TICKS] [--seat SEAT] NAME PID\n"
 		"                          register a desktop container by its init's pid (pid 1\n"
 		"                          of its own pid namespace, with its own user, mount and\n"
 		"                          network namespaces and cgroup);\n"
@@ -51,7 +51,9 @@ static void usage(FILE *out) {
 		"                          (root only);\n"
 		"                          --start-time: the process's start time as seen when its\n"
 		"                          pid was learnt (field 22 of /proc/PID/stat): refused if\n"
-		"                          the pid names another process by now\n"
+		"                          the pid names another process by now;\n"
+		"                          --seat: attach it to SEAT (its own config names it);\n"
+		"                          refused, and nothing registered, if there is no SEAT\n"
 		"  unregister NAME [PID]   forget a container and take its devices back; with PID\n"
 		"                          only if that is its init (as a stop hook knows it)\n"
 		"\n"
@@ -461,6 +463,7 @@ int main(int argc, char *argv[]) {
 		OPT_LIBSEAT_PROTOCOL,
 		OPT_PRIVILEGED,
 		OPT_START_TIME,
+		OPT_SEAT,
 		OPT_HELP
 	};
 	static const struct option long_options[] = {
@@ -470,13 +473,14 @@ int main(int argc, char *argv[]) {
 		{"libseat-protocol", required_argument, NULL, OPT_LIBSEAT_PROTOCOL},
 		{"privileged", no_argument, NULL, OPT_PRIVILEGED},
 		{"start-time", required_argument, NULL, OPT_START_TIME},
+		{"seat", required_argument, NULL, OPT_SEAT},
 		{"help", no_argument, NULL, OPT_HELP},
 		{NULL, 0, NULL, 0},
 	};
 	const char *socket_path = CONTROL_DEFAULT_SOCKET;
 	struct output out = {0};
 	bool kernel_events = false, privileged = false;
-	const char *libseat_protocol = NULL, *start_time = NULL;
+	const char *libseat_protocol = NULL, *start_time = NULL, *seat = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
 		switch (c) {
@@ -497,6 +501,9 @@ int main(int argc, char *argv[]) {
 			break;
 		case OPT_START_TIME:
 			start_time = optarg;
+			break;
+		case OPT_SEAT:
+			seat = optarg;
 			break;
 		case OPT_HELP:
 			usage(stdout);
@@ -534,6 +541,7 @@ int main(int argc, char *argv[]) {
 		control_builder_add(&request, "privileged", "yes");
 	}
 	control_builder_add(&request, "start_time", start_time);
+	control_builder_add(&request, "seat", seat);
 	if (request.overflow) {
 		fprintf(stderr, "seat-assign: arguments too long\n");
 		return EXIT_FAILURE;

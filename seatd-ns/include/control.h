@@ -25,11 +25,14 @@
  *   "assign" device= seat=, "unassign" device=, "attach" seat= container=,
  *   "detach" seat= [container=], "reload",
  *   "register" name= pid= [kernel_events=yes] [libseat_protocol=legacy|0.9]
- *              [privileged=yes] [start_time=TICKS]
+ *              [privileged=yes] [start_time=TICKS] [seat=SEAT]
  *              (the init of a container: pid 1 of its pid namespace, in user, mount and
  *              network namespaces of its own, its user namespace made by root or the
  *              client; privileged=yes, from root only, accepts the host's user namespace;
- *              start_time, /proc/PID/stat's field 22, must be the process's),
+ *              start_time, /proc/PID/stat's field 22, must be the process's; seat: the
+ *              container's own configuration names its seat, to which it is attached once
+ *              registered, as by "attach"; a seat the daemon does not have, or cannot
+ *              attach it to, refuses the registration),
  *   "unregister" name= [pid=] (with pid: only if that is the container's init)
  *              -> "done" (message) then "end", or "error"
  *   "switch" seat= container=

@@ -233,6 +233,29 @@ grep -q "$ct: libseat endpoint for seat1 at /run/seatd.sock (libseat 0.9 and lat
 wait_until "$ct gets its keyboard again" test -n "$(node input/event1)"
 lxc-stop -P "$lxcpath" -n "$ct" -k || fail "the second lxc-stop"
 
+# A container whose config names its seat (seatd-ns-hook --seat, here SEATD_NS_SEAT): a seat
+# that seatd-ns has is kept (seat1, which the configuration gives it already); one that it
+# does not have fails the start, nothing is registered, and the daemon's log, where an
+# admin looks (LXC's shows hooks at debug level only), says why and names the seats.
+SEATD_NS_SEAT=seat1 lxc-start -P "$lxcpath" -n "$ct" -d -l DEBUG -o "$lxclog" -- \
+	/bin/sh -c 'exec sleep 1000' </dev/null || fail "lxc-start naming seat1 failed"
+grep -q "seatd-ns-hook: $ct registered; $ct is attached to seat1 already" "$lxclog" ||
+	fail "the hook did not attach $ct to the seat its config names"
+lxc-stop -P "$lxcpath" -n "$ct" -k || fail "the third lxc-stop"
+# Registering a pid that does not exist names a registration of the same name first.
+registered() { sa d register "$ct" 4194304 2>&1 | grep -q "a container of that name is registered"; }
+wait_until "the daemon forgot $ct again" eval '! registered'
+SEATD_NS_SEAT=seat9 lxc-start -P "$lxcpath" -n "$ct" -d -l DEBUG -o "$lxclog" -- \
+	/bin/sh -c 'exec sleep 1000' </dev/null 2>/dev/null &&
+	fail "$ct started naming seat9, which seatd-ns does not have"
+grep -q "cannot register $ct: its configuration names seat \"seat9\", which seatd-ns does not have (its seats: seat0 seat1 seat2)" \
+	"$work/d.log" || fail "the daemon's log does not say why $ct has no seat9"
+grep -q "seatd-ns-hook: $ct: not registered with seatd-ns .*seat9" "$lxclog" ||
+	fail "the hook did not say why the start failed"
+[ "$(lxc-info -P "$lxcpath" -n "$ct" -s -H)" = STOPPED ] || fail "$ct naming seat9 is not stopped"
+registered && fail "$ct, refused its seat, stayed registered"
+kill -0 "${daemons[d]}" || fail "the daemon died"
+
 # LXC's own device program, as a host with only cgroup v2 has it (where v1 is mounted too,
 # a mount namespace whose /sys/fs/cgroup is the cgroup2 hierarchy alone makes LXC use it):
 # the include lets the basic devices and the seat device classes through and nothing

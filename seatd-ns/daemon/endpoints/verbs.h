@@ -12,6 +12,13 @@ int send_done(struct control_client *client, const char *message);
 /* Saves the state; on failure the caller undoes its change and the client hears why. */
 int save_state(struct control_verbs *verbs, char *message, size_t size);
 
+/*
+ * Attaches CONTAINER to SEAT, as the attach verb does; message says what happened (0) or why
+ * not (-1). Attaching it again where it is attached is not an error.
+ */
+int verbs_attach(struct control_verbs *verbs, const char *seat, const char *container,
+	char *message, size_t size);
+
 int verb_devices(struct control_verbs *verbs, struct control_client *client);
 int verb_status(struct control_verbs *verbs, struct control_client *client);
 int verb_seats(struct control_verbs *verbs, struct control_client *client);

@@ -86,34 +86,25 @@ static int set_containers(struct control_verbs *verbs, const char *seat,
 	return 0;
 }
 
-/* Checks SEAT (and CONTAINER when given) of a request; sends the error and returns false. */
-static bool check_seat(struct control_verbs *verbs, struct control_client *client, const char *seat,
-	const char *container, bool must_be_known, int *status) {
-	char message[512];
+/* Checks SEAT (and CONTAINER when given) of a request; says why not in message. */
+static bool check_seat(struct control_verbs *verbs, const char *seat, const char *container,
+	bool must_be_known, char *message, size_t size) {
 	enum seat_origin origin;
 	if (!seat_name_is_valid(seat) || !seats_find(verbs->seats, verbs->devices, seat, &origin)) {
-		snprintf(message, sizeof(message), "unknown seat \"%.64s\"", seat);
-		*status = send_error(client, message);
-		return false;
+		snprintf(message, size, "unknown seat \"%.64s\"", seat);
+	} else if (container != NULL && !container_name_is_valid(container)) {
+		snprintf(message, size, "invalid container name: letters, digits, _, . or -, at "
+					"most 64 characters");
+	} else if (container != NULL && must_be_known && !container_is_known(verbs, container)) {
+		snprintf(message, size, "unknown container \"%s\": it is not registered, and no "
+					"seat of the configuration names it", container);
+	} else if (desktops_switch_pending(verbs->desktops, seat)) {
+		snprintf(message, size, "%s is switching containers; try again once the switch is "
+					"done", seat);
+	} else {
+		return true;
 	}
-	if (container != NULL && !container_name_is_valid(container)) {
-		*status = send_error(client, "invalid container name: letters, digits, _, . or -, "
-					     "at most 64 characters");
-		return false;
-	}
-	if (container != NULL && must_be_known && !container_is_known(verbs, container)) {
-		snprintf(message, sizeof(message), "unknown container \"%s\": it is not registered, "
-			 "and no seat of the configuration names it", container);
-		*status = send_error(client, message);
-		return false;
-	}
-	if (desktops_switch_pending(verbs->desktops, seat)) {
-		snprintf(message, sizeof(message), "%s is switching containers; try again once the "
-			 "switch is done", seat);
-		*status = send_error(client, message);
-		return false;
-	}
-	return true;
+	return false;
 }
 
 struct seat_of_container {
@@ -132,65 +123,70 @@ static void find_seat_of(void *data, const char *name, enum seat_origin origin) 
 /*
  * A container serves one seat (its /run/seatd.sock, its devices, its DRM master are that
  * seat's): attaching or switching it to another seat is refused while it is attached to
- * one, or while a switch hands it from or to one. Sends the error and returns false.
+ * one, or while a switch hands it from or to one. Says why in message.
  */
-static bool check_one_seat(struct control_verbs *verbs, struct control_client *client,
-	const char *seat, const char *container, int *status) {
-	char message[512];
+static bool check_one_seat(struct control_verbs *verbs, const char *seat, const char *container,
+	char *message, size_t size) {
 	struct seat_of_container search = {verbs, container, seat, NULL};
 	seats_for_each(verbs->seats, verbs->devices, find_seat_of, &search);
 	const char *switching = desktops_switching_seat(verbs->desktops, container);
 	if (switching != NULL) {
-		snprintf(message, sizeof(message), "%s is in a switch of %s; try again once the "
-			 "switch is done", container, switching);
+		snprintf(message, size, "%s is in a switch of %s; try again once the switch is done",
+			container, switching);
 	} else if (search.seat != NULL) {
-		snprintf(message, sizeof(message), "%s is attached to %.64s: a container serves one "
-			 "seat (seat-assign detach %.64s %s first)", container, search.seat,
+		snprintf(message, size, "%s is attached to %.64s: a container serves one seat "
+					"(seat-assign detach %.64s %s first)", container, search.seat,
 			search.seat, container);
 	} else {
 		return true;
 	}
-	*status = send_error(client, message);
 	return false;
+}
+
+int verbs_attach(struct control_verbs *verbs, const char *seat, const char *container,
+	char *message, size_t size) {
+	if (!check_seat(verbs, seat, container, true, message, size) ||
+		!check_one_seat(verbs, seat, container, message, size)) {
+		return -1;
+	}
+	struct container_list list;
+	container_list_get(verbs, seat, &list);
+	if (container_list_find(&list, container) < list.n) {
+		snprintf(message, size, "%s is attached to %s already", container, seat);
+		return 0;
+	}
+	if (list.n == STATE_MAX_CONTAINERS) {
+		snprintf(message, size, "%s has %d containers, the most a seat can have", seat,
+			STATE_MAX_CONTAINERS);
+		return -1;
+	}
+	list.names[list.n++] = container;
+	if (list.n == 1) {
+		snprintf(message, size, "%s attached to %s", seat, container);
+	} else {
+		snprintf(message, size, "%s attached to %s, inactive: %s has the seat (seat-assign "
+					"switch %s %s)", seat, container, list.names[list.active], seat,
+			container);
+	}
+	if (set_containers(verbs, seat, &list, message, size) == -1) {
+		return -1;
+	}
+	log_infof("%s", message);
+	broadcast_attachment(verbs, "attach", seat, container, NULL, NULL);
+	desktops_sync(verbs->desktops);
+	return 0;
 }
 
 /* attach SEAT CONTAINER: one more container for the seat; the first one gets it at once. */
 int verb_attach(struct control_verbs *verbs, struct control_client *client, const char *seat,
 	const char *container) {
 	char message[512];
-	int status;
 	if (seat == NULL || container == NULL) {
 		return send_error(client, "usage: attach SEAT CONTAINER");
 	}
-	if (!check_seat(verbs, client, seat, container, true, &status) ||
-		!check_one_seat(verbs, client, seat, container, &status)) {
-		return status;
-	}
-	struct container_list list;
-	container_list_get(verbs, seat, &list);
-	if (container_list_find(&list, container) < list.n) {
-		snprintf(message, sizeof(message), "%s is attached to %s already", container, seat);
-		return send_done(client, message);
-	}
-	if (list.n == STATE_MAX_CONTAINERS) {
-		snprintf(message, sizeof(message), "%s has %d containers, the most a seat can have",
-			seat, STATE_MAX_CONTAINERS);
+	if (verbs_attach(verbs, seat, container, message, sizeof(message)) == -1) {
 		return send_error(client, message);
 	}
-	list.names[list.n++] = container;
-	if (list.n == 1) {
-		snprintf(message, sizeof(message), "%s attached to %s", seat, container);
-	} else {
-		snprintf(message, sizeof(message), "%s attached to %s, inactive: %s has the seat "
-			 "(seat-assign switch %s %s)", seat, container, list.names[list.active],
-			seat, container);
-	}
-	if (set_containers(verbs, seat, &list, message, sizeof(message)) == -1) {
-		return send_error(client, message);
-	}
-	log_infof("%s", message);
-	broadcast_attachment(verbs, "attach", seat, container, NULL, NULL);
-	desktops_sync(verbs->desktops);
 	return send_done(client, message);
 }
 
@@ -201,12 +197,11 @@ int verb_attach(struct control_verbs *verbs, struct control_client *client, cons
 int verb_detach(struct control_verbs *verbs, struct control_client *client, const char *seat,
 	const char *container) {
 	char message[512];
-	int status;
 	if (seat == NULL) {
 		return send_error(client, "usage: detach SEAT [CONTAINER]");
 	}
-	if (!check_seat(verbs, client, seat, container, false, &status)) {
-		return status;
+	if (!check_seat(verbs, seat, container, false, message, sizeof(message))) {
+		return send_error(client, message);
 	}
 	struct container_list list;
 	container_list_get(verbs, seat, &list);
@@ -259,13 +254,12 @@ int verb_detach(struct control_verbs *verbs, struct control_client *client, cons
 int verb_switch(struct control_verbs *verbs, struct control_client *client, const char *seat,
 	const char *container) {
 	char message[512];
-	int status;
 	if (seat == NULL || container == NULL) {
 		return send_error(client, "usage: switch SEAT CONTAINER");
 	}
-	if (!check_seat(verbs, client, seat, container, true, &status) ||
-		!check_one_seat(verbs, client, seat, container, &status)) {
-		return status;
+	if (!check_seat(verbs, seat, container, true, message, sizeof(message)) ||
+		!check_one_seat(verbs, seat, container, message, sizeof(message))) {
+		return send_error(client, message);
 	}
 	if (desktops_switch_requested_by(verbs->desktops, client)) {
 		return send_error(client, "one switch at a time per connection");

@@ -57,6 +57,43 @@ static const char *register_error(int err) {
 	}
 }
 
+struct seat_names {
+	char *text;
+	size_t size, len;
+};
+
+static void append_seat_name(void *data, const char *name, enum seat_origin origin) {
+	(void)origin;
+	struct seat_names *names = data;
+	int n = snprintf(names->text + names->len, names->size - names->len, "%s%s",
+		names->len > 0 ? " " : "", name);
+	if (n > 0 && (size_t)n < names->size - names->len) {
+		names->len += (size_t)n;
+	}
+}
+
+/*
+ * A seat named by the container's own configuration (register seat=) that the daemon does
+ * not have: refused before anything is opened, and said in the log too, since the hook's
+ * words end in LXC's debug log.
+ */
+static bool refuse_unknown_seat(struct control_verbs *verbs, struct control_client *client,
+	const char *name, const char *seat, int *status) {
+	enum seat_origin origin;
+	if (seat_name_is_valid(seat) && seats_find(verbs->seats, verbs->devices, seat, &origin)) {
+		return false;
+	}
+	char seats[256] = "", message[512];
+	struct seat_names names = {seats, sizeof(seats), 0};
+	seats_for_each(verbs->seats, verbs->devices, append_seat_name, &names);
+	snprintf(message, sizeof(message), "cannot register %s: its configuration names seat "
+		 "\"%.64s\", which seatd-ns does not have (its seats: %s)", name, seat,
+		names.len > 0 ? seats : "none");
+	log_warnf("%s", message);
+	*status = send_error(client, message);
+	return true;
+}
+
 /*
  * register NAME PID: a real container only (container_refusal), held from here on by its
  * pidfd. start_time, when the client gives it, binds the pid to the process it saw.
@@ -67,7 +104,9 @@ int verb_register(struct control_verbs *verbs, struct control_client *client,
 	const char *pid_text = control_record_get(request, "pid");
 	const char *start_text = control_record_get(request, "start_time");
 	const char *protocol_name = control_record_get(request, "libseat_protocol");
+	const char *seat = control_record_get(request, "seat");
 	char message[512];
+	int status;
 	if (name == NULL || pid_text == NULL) {
 		return send_error(client, "usage: register NAME PID");
 	}
@@ -101,6 +140,9 @@ int verb_register(struct control_verbs *verbs, struct control_client *client,
 			return send_error(client, "invalid start time");
 		}
 	}
+	if (seat != NULL && refuse_unknown_seat(verbs, client, name, seat, &status)) {
+		return status;
+	}
 	const struct desktop *same = desktops_find(verbs->desktops, name);
 	if (same != NULL) {
 		snprintf(message, sizeof(message), "cannot register %s: a container of that name "
@@ -131,8 +173,16 @@ int verb_register(struct control_verbs *verbs, struct control_client *client,
 		log_warnf("%s", message);
 		return send_error(client, message);
 	}
-	snprintf(message, sizeof(message), "%s registered%s%s", name, warning ? "; warning: " : "",
-		warning ? warning : "");
+	char attached[256] = "";
+	if (seat != NULL && verbs_attach(verbs, seat, name, attached, sizeof(attached)) == -1) {
+		desktops_unregister(verbs->desktops, name);
+		snprintf(message, sizeof(message), "cannot register %s: its configuration names "
+			 "seat %s: %s", name, seat, attached);
+		log_warnf("%s", message);
+		return send_error(client, message);
+	}
+	snprintf(message, sizeof(message), "%s registered%s%s%s%s", name, warning ? "; warning: " : "",
+		warning ? warning : "", seat != NULL ? "; " : "", attached);
 	return send_done(client, message);
 }
 
