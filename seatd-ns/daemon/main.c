@@ -17,6 +17,7 @@
 #include "desktops.h"
 #include "devtable.h"
 #include "event_source.h"
+#include "lxc_watch.h"
 #include "poller.h"
 #include "seat_endpoints.h"
 #include "seats.h"
@@ -40,6 +41,7 @@ struct seatd_ns {
 	struct seats seats;
 	struct desktops desktops;
 	bool desktops_ready;
+	struct lxc_watch lxc_watch;
 	struct control_server control;
 	struct control_verbs verbs;
 	const char *config_path;
@@ -417,6 +419,11 @@ int main(int argc, char *argv[]) {
 		log_errorf("cannot read %s: %s; registered containers must register again",
 			daemon.desktops.registry_path, strerror(errno));
 	}
+	/* After re-adoption: only seats' containers that run unregistered are worth a word. */
+	if (lxc_watch_init(&daemon.lxc_watch, &daemon.desktops) == -1) {
+		log_infof("not watching for LXC containers that run unregistered: %s",
+			strerror(errno));
+	}
 	report_status(&daemon);
 	service_ready();
 	if (getenv("NOTIFY_SOCKET") != NULL) {
@@ -429,6 +436,7 @@ int main(int argc, char *argv[]) {
 	}
 
 out:
+	lxc_watch_finish(&daemon.lxc_watch);
 	control_server_finish(&daemon.control);
 	if (daemon.desktops_ready) {
 		desktops_finish(&daemon.desktops);

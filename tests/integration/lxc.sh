@@ -43,6 +43,11 @@ lxc_cleanup() {
 		lxc-destroy -P "$lxcpath" -n "$ct" -f >/dev/null 2>&1 ||
 			echo "lxc-destroy failed; $lxcpath is removed with the scratch directory" >&2
 	fi
+	for other in desk2 other; do
+		[ -f "$lxcpath/$other/config" ] || continue
+		lxc-stop -P "$lxcpath" -n "$other" -k >/dev/null 2>&1
+		lxc-destroy -P "$lxcpath" -n "$other" -f >/dev/null 2>&1
+	done
 	find /sys/fs/cgroup -maxdepth 2 -name lxc.pivot 2>/dev/null | while read -r pivot; do
 		grep -qxF "$pivot" <<<"$pivots_before" || rmdir "$pivot" 2>/dev/null || true
 	done
@@ -305,6 +310,28 @@ SCRIPT
 		esac
 	done
 fi
+
+# A container that a seat names but whose config lacks the include starts without its seat:
+# the daemon, which sees its cgroup appear, says so once the hook would have registered it.
+# One that no seat names is none of its business.
+for other in desk2 other; do
+	lxc-create -P "$lxcpath" -n "$other" -t busybox -f "$work/base.conf" \
+		>"$work/lxc-create-$other.out" 2>&1 || fail "lxc-create $other: $(cat "$work/lxc-create-$other.out")"
+	echo "lxc.include = /usr/share/lxc/config/common.conf" >>"$lxcpath/$other/config"
+	lxc-start -P "$lxcpath" -n "$other" -d -- /bin/sh -c 'exec sleep 1000' </dev/null ||
+		fail "lxc-start $other (without the include) failed"
+done
+unregistered="container desk2 runs (LXC's cgroup lxc.payload.desk2) but has not registered, so seat2 goes without it: its LXC config lacks the seatd-ns include"
+for _ in $(seq 60); do
+	grep -qF "$unregistered" "$work/d.log" && break
+	sleep 0.5
+done
+grep -qF "$unregistered" "$work/d.log" ||
+	fail "the daemon did not say that desk2 runs without registering: $(tail -n 5 "$work/d.log")"
+grep -q "container other runs" "$work/d.log" && fail "the daemon spoke of a container no seat names"
+lxc-stop -P "$lxcpath" -n desk2 -k && lxc-stop -P "$lxcpath" -n other -k ||
+	fail "lxc-stop of the containers without the include"
+[ "$(grep -cF "$unregistered" "$work/d.log")" = 1 ] || fail "desk2 was warned of more than once"
 
 # Without the daemon, the start fails instead of starting a desktop half-done; the stop
 # hook never fails a stop.
