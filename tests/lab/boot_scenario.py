@@ -299,12 +299,15 @@ def run(lab, checks):
 
 
 def run_bad_input(lab, checks):
-    """One boot with a seats.conf broken on its line 3 and desk1 made without the seatd-ns
-    include: the unit fails with file and line in the journal and leaves nothing behind;
-    desk1 boots without a seat. With the configuration mended, the daemon starts and desk1
-    still has no seat: nothing registered it."""
-    boot(lab, "bad-input", {"BOOT_CONFIG": "broken", "BOOT_CONTAINERS": "desk1",
-                            "BOOT_NO_INCLUDE": "1"})
+    """One boot with a seats.conf broken on its line 3 and three containers: desk1 made
+    without the seatd-ns include, desk2 as it should be, desk3 naming seat9 in its own
+    configuration (seatd-ns-hook --seat, through SEATD_NS_SEAT). The unit fails with file and
+    line in the journal and leaves nothing behind; desk1 boots without a seat, desk2 and
+    desk3 do not start (a desktop container is not started without its seat). With the
+    configuration mended, the daemon starts and says that desk1, seat1's container, runs
+    unregistered; desk2 starts with seat2; desk3 fails, and the daemon's journal says why."""
+    boot(lab, "bad-input", {"BOOT_CONFIG": "broken", "BOOT_CONTAINERS": "desk1 desk2 desk3",
+                            "BOOT_NO_INCLUDE": "desk1", "BOOT_SEAT": "desk3=seat9"})
     s, agent = checks.s, lab.agent
     out = agent.run("systemctl is-system-running --wait", timeout=240)[1].strip()
     failed = agent.run("systemctl is-failed seatd-ns")[1].strip()
@@ -323,18 +326,41 @@ def run_bad_input(lab, checks):
     rc, out, err = s.cexec("desk1", no_seat)
     s.check(out.split() == ["systemd", "3"], "desk1, without the include, boots (systemd) "
             "with no seat: no /run/seatd.sock, no /dev/dri, no /dev/input", out + err)
+    # lxc@ is Type=simple: active while the hook waits (10 s) for the daemon's socket.
+    states = lambda: agent.run("systemctl is-failed lxc@desk2 lxc@desk3")[1].split()  # noqa: E731
+    wait_for(lambda: states() == ["failed", "failed"], 60, step=1)
+    s.check(states() == ["failed", "failed"], "desk2 and desk3, whose hooks found no seatd-ns, "
+            "did not start (lxc@desk2, lxc@desk3: %s)" % states())
     agent.check("cp /lab/src/tests/lab/guest/seats.conf /etc/seatd-ns/seats.conf && "
                 "systemctl start seatd-ns", timeout=120)
-    seats = json.loads(agent.check("%s --json seats" % checks.seat_assign))
-    seat1 = [x.get("containers") for x in seats if x.get("name") == "seat1"]
     s.check(agent.run("systemctl is-active seatd-ns")[1].strip() == "active",
             "with seats.conf mended, seatd-ns.service starts")
+    unregistered = ("container desk1 runs (LXC's cgroup lxc.payload.desk1) but has not "
+                    "registered, so seat1 goes without it: its LXC config lacks the seatd-ns "
+                    "include")
+    said = wait_for(lambda: unregistered in daemon_journal(agent), 30, step=1)
+    s.check(said, "the daemon's journal says desk1 runs unregistered, without its seat, and "
+            "why: %s..." % unregistered, daemon_journal(agent)[-1500:])
     rc, out, err = s.cexec("desk1", no_seat)
-    s.check(out.split() == ["systemd", "3"], "desk1 still has no seat: its config has no "
-            "hook to register it (seat-assign seats names seat1's containers %s all the same: "
-            "the configuration's)" % seat1, out + err)
+    s.check(out.split() == ["systemd", "3"], "desk1 still has no seat", out + err)
+    agent.run("systemctl restart lxc@desk2 lxc@desk3", timeout=120)
+    refused = ('cannot register desk3: its configuration names seat "seat9", which seatd-ns '
+               'does not have (its seats: seat0 seat1 seat2)')
+    desk3 = wait_for(lambda: agent.run("systemctl is-failed lxc@desk3")[1].strip() == "failed",
+                     60, step=1)
+    s.check(desk3 and refused in daemon_journal(agent), "desk3, naming seat9, fails to start; "
+            "the daemon's journal says: %s" % refused, daemon_journal(agent)[-1500:])
+    has_seat = "ls /run/seatd.sock /dev/dri/card* >/dev/null && echo seat"
+    desk2 = wait_for(lambda: s.cexec("desk2", has_seat)[1].strip() == "seat", 60, step=1)
+    s.check(desk2, "desk2 starts with its seat: /run/seatd.sock and its GPU's card node")
+    s.check(agent.run("systemctl is-active seatd-ns")[1].strip() == "active",
+            "seatd-ns runs on through all of it")
     save_journal(lab, "bad-input")
     return lab
+
+
+def daemon_journal(agent):
+    return agent.run("journalctl -b -u seatd-ns -o cat --no-pager")[1]
 
 
 FIGURES = [

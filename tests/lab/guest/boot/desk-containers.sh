@@ -8,7 +8,8 @@
 # run directory's out/NAME. LXC logs at debug level to /lab/out/lxc-NAME.log.
 #
 #   desk-containers.sh NAME...
-# Env: BOOT_NO_INCLUDE=1: without the seatd-ns include (the bad-input boot).
+# Env: BOOT_NO_INCLUDE: the names of those made without the seatd-ns include (the bad-input
+# boot).
 set -eu
 export PATH=/usr/sbin:/usr/bin
 here=$(dirname "$(readlink -f "$0")")
@@ -58,9 +59,10 @@ create() {
 		lxc.log.file = /lab/out/lxc-$name.log
 		lxc.log.level = DEBUG
 	EOF
-	if [ -z "${BOOT_NO_INCLUDE:-}" ]; then
-		echo "lxc.include = $include" >>"$conf"
-	fi
+	case " ${BOOT_NO_INCLUDE:-} " in
+	*" $name "*) ;;
+	*) echo "lxc.include = $include" >>"$conf" ;;
+	esac
 }
 
 [ $# -ge 1 ] || { echo "usage: desk-containers.sh NAME..." >&2; exit 2; }

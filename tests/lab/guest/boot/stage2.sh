@@ -16,6 +16,7 @@
 #   BOOT_CONFIG      lab (default) or broken: a seats.conf with an error on its line 3
 #   BOOT_CONTAINERS  the containers to make and start (default "desk1 desk2")
 #   BOOT_NO_INCLUDE  containers made without the seatd-ns include
+#   BOOT_SEAT        NAME=SEAT pairs: containers whose own configuration names their seat
 set -u
 lab=$(dirname "$(dirname "$(readlink -f "$0")")")
 boot=$lab/boot
@@ -23,6 +24,7 @@ boot=$lab/boot
 BOOT_CONFIG=lab
 BOOT_CONTAINERS="desk1 desk2"
 BOOT_NO_INCLUDE=
+BOOT_SEAT=
 [ -f $out/boot.env ] && . $out/boot.env
 
 mount -t proc proc /proc || fail "mount /proc"
@@ -64,8 +66,15 @@ printf '[Manager]\nShowStatus=no\nDefaultTimeoutStartSec=300\n' >/etc/systemd/sy
 cp "$boot/lab-agent.service" "$boot/lab-containers.service" /etc/systemd/system/
 systemctl enable seatd-ns.service lab-agent.service lab-containers.service >/dev/null 2>$out/enable.err ||
 	fail "systemctl enable: $(cat $out/enable.err)"
-printf 'BOOT_CONTAINERS="%s"\nBOOT_NO_INCLUDE=%s\n' "$BOOT_CONTAINERS" "$BOOT_NO_INCLUDE" \
+printf 'BOOT_CONTAINERS="%s"\nBOOT_NO_INCLUDE="%s"\n' "$BOOT_CONTAINERS" "$BOOT_NO_INCLUDE" \
 	>/etc/lab-containers.env
+# A container whose own configuration names its seat: seatd-ns-hook --seat, given as
+# SEATD_NS_SEAT in the environment of its lxc@ unit, which lxc-start passes to its hooks.
+for pair in $BOOT_SEAT; do
+	mkdir -p "/etc/systemd/system/lxc@${pair%%=*}.service.d"
+	printf '[Service]\nEnvironment=SEATD_NS_SEAT=%s\n' "${pair#*=}" \
+		>"/etc/systemd/system/lxc@${pair%%=*}.service.d/seat.conf"
+done
 for c in $BOOT_CONTAINERS; do
 	systemctl enable "lxc@$c.service" >/dev/null 2>>$out/enable.err ||
 		fail "systemctl enable lxc@$c: $(cat $out/enable.err)"
