@@ -339,6 +339,7 @@ int main(int argc, char *argv[]) {
 		return EXIT_FAILURE;
 	}
 	devtable_init(&daemon.devices, sysfs_fd, device_changed, &daemon);
+	daemon.devices.udev_initializes_sound = source == EVENT_SOURCE_UDEV;
 	daemon.seats.config = &daemon.config;
 	daemon.seats.state = &daemon.state;
 	daemon.devices.seat_of = seats_resolve;

@@ -256,10 +256,12 @@ static struct device *sound_card_of(struct devtable *table, const char *devpath)
 
 /*
  * Without udevd nobody says when a card is usable: as udev's 78-sound-card.rules do, call it
- * initialized once its control node exists, and tell that with a change of the card.
+ * initialized once its control node exists, and tell that with a change of the card. With
+ * udevd its own change says it: a second one would have sound servers set the card up twice
+ * (WirePlumber 0.4 then loses it).
  */
 static void mark_sound_card_initialized(struct devtable *table, struct device *card) {
-	if (!card->sound_initialized) {
+	if (!table->udev_initializes_sound && !card->sound_initialized) {
 		card->sound_initialized = true;
 		notify(table, DEVICE_CHANGED, card);
 	}
@@ -299,7 +301,8 @@ static int add_or_update(struct devtable *table, const struct uevent *ev, enum d
 		}
 		return 1;
 	}
-	if (fresh->kind == DEVICE_KIND_SOUND_CARD && card_has_control(table, fresh)) {
+	if (fresh->kind == DEVICE_KIND_SOUND_CARD && !table->udev_initializes_sound &&
+		card_has_control(table, fresh)) {
 		fresh->sound_initialized = true;
 	}
 	if (hashmap_put(&table->devices, &fresh->entry, fresh->devpath) == -1) {

@@ -41,6 +41,11 @@ struct devtable {
 	void *notify_data;
 	devtable_seat_fn seat_of;   /* NULL: ID_SEAT, else seat0 */
 	void *seat_data;
+	/*
+	 * The events come from udevd, whose change of a card says when it is initialized
+	 * (SOUND_INITIALIZED): the table then waits for it instead of inferring it.
+	 */
+	bool udev_initializes_sound;
 };
 
 void devtable_init(struct devtable *table, int sysfs_fd, devtable_notify_fn notify, void *data);

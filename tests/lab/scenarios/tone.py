@@ -1,6 +1,7 @@
 """A tone through PipeWire: desk2's PipeWire (with WirePlumber) lists seat2's USB card only, not
 seat1's, and a tone played in desk2 comes out of seat2's card and not seat1's: each card plays
-into a WAV file of its own on the host (qemu's wav audiodev), whose 1 kHz content is measured."""
+into a WAV file of its own on the host (qemu's wav audiodev), whose 1 kHz content is measured.
+A second card plugged into seat2's hub appears in that PipeWire, and goes when unplugged."""
 
 import array
 import math
@@ -33,6 +34,7 @@ def run(checks):
     start = desktops.audio("start", server="pipewire")
     try:
         play(checks, start)
+        hotplug(checks)
     finally:
         desktops.audio("stop", server="pipewire")
         if server:
@@ -56,6 +58,25 @@ def play(checks, start):
     checks.check(seat2 > 0.02 and seat1 < seat2 / 100, "the tone is in seat2's card's "
                  "recording (%.4f of full scale at %d Hz) and not in seat1's (%.4f)"
                  % (seat2, TONE_HZ, seat1))
+
+
+def hotplug(checks):
+    """A USB card plugged into port 2.4 (seat2's hub) and unplugged: PipeWire and ALSA in desk2
+    list it, then only seat2's first card again."""
+    lab, desktops = checks.lab, checks.desktops
+    lab.qmp.execute("device_add", bus="xhci.0", driver="usb-audio", id="audio2p", port="2.4",
+                    audiodev="snd0")
+    try:
+        desktops.audio_check("wait", "the 2.3 card and the hotplugged 2.4 one", ["2.3", "2.4"],
+                             desktops.audio("wait", ["2.3", "2.4"], server="pipewire"))
+    finally:
+        lab.qmp.execute("device_del", id="audio2p")
+        _, e = lab.qmp.wait_event("DEVICE_DELETED",
+                                  lambda e: e.get("data", {}).get("device") == "audio2p",
+                                  timeout=30)
+    checks.check(e is not None, "qemu reports the hotplugged card deleted")
+    desktops.audio_check("wait", "the 2.3 card again: the unplugged one is gone", ["2.3"],
+                         desktops.audio("wait", ["2.3"], server="pipewire"))
 
 
 def section(status, group, name):

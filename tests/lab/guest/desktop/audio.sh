@@ -14,9 +14,8 @@
 #
 # The server: PulseAudio (module-udev-detect), or PipeWire with WirePlumber (and a D-Bus
 # session bus of their own). PipeWire 0.3.65 counts a card's PCMs by readdir() of /dev/snd and
-# keeps only character-device entries: a node bind-mounted over a file, as seatd-ns makes
-# them in an unprivileged container, reads as a regular file there, so PipeWire ignores the
-# card ("no pcm devices for hw:N").
+# keeps only character-device entries ("no pcm devices for hw:N" otherwise): seatd-ns binds
+# the directory of the nodes it makes, so they read as the device nodes they are.
 #
 # list (and start and wait, on success) print one line of JSON:
 #   {"server": "pulseaudio",
