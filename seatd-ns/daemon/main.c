@@ -42,6 +42,7 @@ struct seatd_ns {
 	struct desktops desktops;
 	bool desktops_ready;
 	struct lxc_watch lxc_watch;
+	struct seat_endpoints endpoints;
 	struct control_server control;
 	struct control_verbs verbs;
 	const char *config_path;
@@ -354,7 +355,7 @@ int main(int argc, char *argv[]) {
 		goto out;
 	}
 	daemon.desktops_ready = true;
-	seat_endpoints_init(&daemon.desktops);
+	seat_endpoints_init(&daemon.endpoints, &daemon.desktops);
 	daemon.verbs = (struct control_verbs){
 		.control = &daemon.control,
 		.devices = &daemon.devices,
@@ -420,6 +421,8 @@ int main(int argc, char *argv[]) {
 		log_errorf("cannot read %s: %s; registered containers must register again",
 			daemon.desktops.registry_path, strerror(errno));
 	}
+	/* The endpoints took over their clients as the containers were re-adopted. */
+	seat_endpoints_started(&daemon.endpoints);
 	/* After re-adoption: only seats' containers that run unregistered are worth a word. */
 	if (lxc_watch_init(&daemon.lxc_watch, &daemon.desktops) == -1) {
 		log_infof("not watching for LXC containers that run unregistered: %s",

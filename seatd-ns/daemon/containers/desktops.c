@@ -172,7 +172,7 @@ static void desktop_destroy(struct desktops *desktops, struct desktop *d, enum d
 	}
 	const struct desktop_seat_client_ops *ops = desktops->seat_clients;
 	if (ops != NULL && ops->gone != NULL) {
-		ops->gone(d, desktops->seat_clients_data);
+		ops->gone(d, end == DESKTOP_LEFT, desktops->seat_clients_data);
 	}
 	poller_remove(desktops->poller, &d->exit_source);
 	if (end == DESKTOP_LEFT) {

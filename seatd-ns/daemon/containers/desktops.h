@@ -85,8 +85,11 @@ struct desktop_seat_client_ops {
 	 * then calls desktops_seat_released), 0 when nothing of d holds it.
 	 */
 	int (*release)(struct desktop *d, const char *seat, void *data);
-	/* d is going: what serves its seat goes first. */
-	void (*gone)(struct desktop *d, void *data);
+	/*
+	 * d is going: what serves its seat goes first. kept: the daemon exits and d keeps what it
+	 * has, for the next daemon to take over.
+	 */
+	void (*gone)(struct desktop *d, bool kept, void *data);
 };
 
 /*

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -9,57 +10,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fd_store.h"
+#include "libseat_client.h"
 #include "libseat_endpoint.h"
 #include "libseat_grants.h"
 #include "libseat_wire.h"
 #include "log.h"
 
 #define UNREAD_POLL_MS 2 /* how often a held back disable looks whether the enable was read */
-
-enum client_state {
-	CLIENT_NEW,             /* connected, no seat opened */
-	CLIENT_WAITING,         /* seat opened, another client owns it */
-	CLIENT_ACTIVE,          /* owner, enabled */
-	CLIENT_PENDING_DISABLE, /* owner, to be told to disable or told, not yet acknowledged */
-	CLIENT_DISABLED,        /* owner, disabled */
-};
-
-struct ep_client {
-	struct libseat_endpoint *ep;
-	struct ep_client *next;
-	struct poller_source src;
-	int fd;
-	struct libseat_peer peer;
-	struct timespec open_deadline; /* NEW after it: dropped when another needs its place */
-	enum client_state state;
-	bool forced;   /* its last disable was forced: a late acknowledgement is still answered */
-	bool disable_sent; /* PENDING_DISABLE: DISABLE_SEAT went out (else it waits its turn) */
-	bool watching_out;
-	struct libseat_wire_in in;
-	struct libseat_wire_out out;
-	struct libseat_grants grants;
-};
-
-struct libseat_endpoint {
-	struct poller *poller;
-	int listen_fd;
-	int pidns_fd; /* whose processes may connect */
-	struct poller_source listen_src;
-	int timer_fd;
-	struct poller_source timer_src;
-	char seat_name[SEATD_MAX_SEAT_LEN];
-	struct libseat_resolver resolver;
-	libseat_endpoint_disabled_fn disabled_fn;
-	void *disabled_data;
-	int ack_timeout_ms;
-	struct timespec disable_deadline; /* when a pending disable is forced */
-	enum libseat_endpoint_protocol protocol;
-	bool active;
-	struct ep_client *clients; /* in connection order */
-	size_t n_clients;
-	struct ep_client *owner;
-	struct log_ratelimit rl;
-};
 
 static int client_flush(struct ep_client *client) {
 	if (libseat_wire_send(&client->out, client->fd) == -1) {
@@ -76,7 +34,7 @@ static int client_flush(struct ep_client *client) {
 	return 0;
 }
 
-static int client_send_event(struct ep_client *client, uint16_t opcode) {
+int ep_client_send_event(struct ep_client *client, uint16_t opcode) {
 	if (libseat_wire_put(&client->out, opcode) == -1) {
 		return -1;
 	}
@@ -103,7 +61,7 @@ static void timer_arm(struct libseat_endpoint *ep, int timeout_ms) {
  * follows at once), never from here: we may be deep in another client's request, or in the
  * daemon's disabled callback running inside this client's.
  */
-static void client_fail(struct ep_client *client) {
+void ep_client_fail(struct ep_client *client) {
 	shutdown(client->fd, SHUT_RDWR);
 }
 
@@ -145,11 +103,11 @@ static void send_disable(struct libseat_endpoint *ep, struct ep_client *client) 
 	}
 	if (!client->disable_sent) {
 		client->disable_sent = true;
-		if (client_send_event(client, SEATD_SERVER_DISABLE_SEAT) == -1) {
+		if (ep_client_send_event(client, SEATD_SERVER_DISABLE_SEAT) == -1) {
 			log_warnf("libseat: %s: could not send disable: %s", ep->seat_name,
 				strerror(errno));
 			/* Its own callback drops it, which ends the deactivation. */
-			client_fail(client);
+			ep_client_fail(client);
 		}
 	}
 	timer_arm(ep, left > 0 ? left : 1);
@@ -187,9 +145,9 @@ static void activate(struct libseat_endpoint *ep) {
 	libseat_grants_enable(&client->grants);
 	client->state = CLIENT_ACTIVE;
 	client->forced = false;
-	if (client_send_event(client, SEATD_SERVER_ENABLE_SEAT) == -1) {
+	if (ep_client_send_event(client, SEATD_SERVER_ENABLE_SEAT) == -1) {
 		log_warnf("libseat: %s: could not send enable: %s", ep->seat_name, strerror(errno));
-		client_fail(client);
+		ep_client_fail(client);
 	}
 }
 
@@ -221,6 +179,9 @@ static void client_destroy(struct ep_client *client) {
 	}
 	ep->n_clients--;
 	poller_remove(ep->poller, &client->src);
+	if (client->store_name[0] != '\0') {
+		fd_store_remove(client->store_name);
+	}
 	close(client->fd);
 	libseat_wire_close_fds(&client->out);
 	bool was_owner = ep->owner == client;
@@ -297,7 +258,9 @@ static int handle_close_device(struct ep_client *client, int device_id) {
 		errno = EBADMSG;
 		return -1;
 	}
-	if (libseat_grants_close(&client->grants, device_id) == -1) {
+	/* A client taken over may close what was revoked before: it is closed. */
+	if (libseat_grants_close(&client->grants, device_id) == -1 &&
+		!(client->adopted && errno == EBADF)) {
 		return libseat_wire_put_error(&client->out, errno);
 	}
 	return libseat_wire_put(&client->out, SEATD_SERVER_DEVICE_CLOSED);
@@ -427,20 +390,25 @@ static bool make_room(struct libseat_endpoint *ep) {
 	return false;
 }
 
-static int listen_handle(int fd, uint32_t events, void *data) {
-	(void)events;
-	struct libseat_endpoint *ep = data;
-	int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (cfd == -1) {
-		if (errno != EAGAIN && errno != EINTR && log_ratelimit_allow(&ep->rl)) {
-			log_warnf("libseat: %s: accept: %s", ep->seat_name, strerror(errno));
-		}
-		return 0;
+/* Keeps the client's connection in the fd store, and names where its devices go there. */
+static void store_client(struct ep_client *client) {
+	int n = snprintf(client->store_name, sizeof(client->store_name), "%sc%u",
+		client->ep->store_prefix, client->id);
+	int m = snprintf(client->grants.store_prefix, sizeof(client->grants.store_prefix), "%s+",
+		client->store_name);
+	if (n < 0 || (size_t)n >= sizeof(client->store_name) || m < 0 ||
+		(size_t)m >= sizeof(client->grants.store_prefix)) {
+		client->store_name[0] = client->grants.store_prefix[0] = '\0';
+		return;
 	}
+	fd_store_put(client->store_name, client->fd);
+}
+
+struct ep_client *ep_client_new(struct libseat_endpoint *ep, int cfd) {
 	struct ep_client *client = calloc(1, sizeof(*client));
 	if (client == NULL) {
 		close(cfd);
-		return 0;
+		return NULL;
 	}
 	client->ep = ep;
 	client->fd = cfd;
@@ -468,12 +436,30 @@ static int listen_handle(int fd, uint32_t events, void *data) {
 	}
 	*tail = client;
 	ep->n_clients++;
-	return 0;
+	client->id = ++ep->last_client_id;
+	if (ep->store_prefix[0] != '\0') {
+		store_client(client);
+	}
+	return client;
 
 fail:
 	close(cfd);
 	free(client->peer.groups);
 	free(client);
+	return NULL;
+}
+
+static int listen_handle(int fd, uint32_t events, void *data) {
+	(void)events;
+	struct libseat_endpoint *ep = data;
+	int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (cfd == -1) {
+		if (errno != EAGAIN && errno != EINTR && log_ratelimit_allow(&ep->rl)) {
+			log_warnf("libseat: %s: accept: %s", ep->seat_name, strerror(errno));
+		}
+		return 0;
+	}
+	ep_client_new(ep, cfd);
 	return 0;
 }
 
@@ -555,6 +541,10 @@ void libseat_endpoint_destroy(struct libseat_endpoint *ep) {
 	while (ep->clients != NULL) {
 		client_destroy(ep->clients);
 	}
+	ep_free(ep);
+}
+
+void ep_free(struct libseat_endpoint *ep) {
 	poller_remove(ep->poller, &ep->listen_src);
 	close(ep->listen_fd);
 	close(ep->pidns_fd);
@@ -567,6 +557,17 @@ void libseat_endpoint_set_disabled_callback(struct libseat_endpoint *ep,
 	libseat_endpoint_disabled_fn fn, void *data) {
 	ep->disabled_fn = fn;
 	ep->disabled_data = data;
+}
+
+void libseat_endpoint_set_store_name(struct libseat_endpoint *ep, const char *container) {
+	if (!fd_store_enabled()) {
+		return;
+	}
+	int n = snprintf(ep->store_prefix, sizeof(ep->store_prefix), "libseat+%s+%s+", container,
+		ep->seat_name);
+	if (n < 0 || (size_t)n >= sizeof(ep->store_prefix)) {
+		ep->store_prefix[0] = '\0';
+	}
 }
 
 void libseat_endpoint_set_protocol(struct libseat_endpoint *ep,

@@ -80,6 +80,29 @@ void libseat_endpoint_set_disabled_callback(struct libseat_endpoint *ep,
 	libseat_endpoint_disabled_fn fn, void *data);
 void libseat_endpoint_set_ack_timeout(struct libseat_endpoint *ep, int timeout_ms);
 
+/*
+ * Keep the clients' connections and the devices given to them in the service manager's fd
+ * store (fd_store.h), named after the container and the seat, so that a daemon restarted
+ * takes them over (libseat_endpoint_adopt) and the compositors keep running. Nothing without
+ * a service manager's store.
+ */
+void libseat_endpoint_set_store_name(struct libseat_endpoint *ep, const char *container);
+
+struct fd_store_kept;
+/*
+ * Takes over what the daemon before kept in the store for this endpoint (its store name set):
+ * its clients' connections, and the devices they had, as they had them. The client that had
+ * devices owns the seat; it stays enabled if active, else it is told to disable and its
+ * devices are revoked at once. Before the endpoint is first activated.
+ */
+void libseat_endpoint_adopt(struct libseat_endpoint *ep, struct fd_store_kept *kept, bool active);
+
+/*
+ * The daemon exits, and leaves the clients as they are for the next one: their connections
+ * and devices stay open (in the store), nothing is revoked, no callback runs. Frees ep.
+ */
+void libseat_endpoint_leave(struct libseat_endpoint *ep);
+
 /* What the container's libseat speaks (seatd_protocol.h); LIBSEAT_PROTOCOL_0_9 until set. */
 void libseat_endpoint_set_protocol(struct libseat_endpoint *ep,
 	enum libseat_endpoint_protocol protocol);

@@ -33,6 +33,7 @@ struct libseat_grant {
 	dev_t devnum;
 	bool master; /* we set DRM master on it */
 	char host_path[PATH_MAX];
+	char store_name[FD_STORE_NAME_MAX + 1]; /* our fd's in the fd store, or "" */
 };
 
 /* Only the daemon may set DRM master (CAP_SYS_ADMIN, initial user ns): it does for the client. */
@@ -86,6 +87,9 @@ static void grant_revoke(struct libseat_grant *grant, bool closing) {
 		break;
 	case LIBSEAT_DEVICE_NONE:
 		break;
+	}
+	if (grant->store_name[0] != '\0') {
+		fd_store_remove(grant->store_name);
 	}
 	close(grant->fd);
 	grant->fd = -1;
@@ -255,6 +259,21 @@ static int resolve(const struct libseat_resolver *resolver, const struct libseat
 	return 0;
 }
 
+/* Keeps our fd in the fd store, named by the client's path, for a daemon restarted. */
+static void store(const struct libseat_grants *grants, struct libseat_grant *grant,
+	const char *path) {
+	if (grants->store_prefix[0] == '\0') {
+		return;
+	}
+	int n = snprintf(grant->store_name, sizeof(grant->store_name), "%sd%d+%s",
+		grants->store_prefix, grant->id, path);
+	if (n < 0 || (size_t)n >= sizeof(grant->store_name)) {
+		grant->store_name[0] = '\0';
+		return;
+	}
+	fd_store_put(grant->store_name, grant->fd);
+}
+
 int libseat_grants_open(struct libseat_grants *grants, const struct libseat_resolver *resolver,
 	const struct libseat_peer *peer, const char *path, int *id_out, int *fd_out) {
 	struct libseat_endpoint_target target;
@@ -319,6 +338,7 @@ int libseat_grants_open(struct libseat_grants *grants, const struct libseat_reso
 	memcpy(grant->host_path, target.host_path, sizeof(grant->host_path));
 	grant_set_master(grant);
 	grants->devices[free_slot] = grant;
+	store(grants, grant, path);
 	*id_out = grant->id;
 	*fd_out = fd;
 	return 0;
@@ -331,4 +351,47 @@ fail:;
 	free(grant);
 	errno = saved;
 	return -1;
+}
+
+int libseat_grants_adopt(struct libseat_grants *grants, const struct libseat_resolver *resolver,
+	int id, const char *path, int fd, const char *store_name) {
+	struct libseat_endpoint_target target;
+	struct libseat_peer root = {.cred = {.uid = 0}};
+	struct stat st;
+	if (id < 1 || id > LIBSEAT_ENDPOINT_MAX_DEVICES || grants->devices[id - 1] != NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* Whoever the client is, it had the device: only whether it is still the seat's counts. */
+	if (resolve(resolver, &root, path, &target) == -1 || fstat(fd, &st) == -1) {
+		return -1;
+	}
+	if (!is_target(&st, &target)) {
+		errno = ENODEV;
+		return -1;
+	}
+	struct libseat_grant *grant = calloc(1, sizeof(*grant));
+	if (grant == NULL) {
+		return -1;
+	}
+	*grant = (struct libseat_grant){.id = id, .fd = fd, .ref_cnt = 1, .class = target.class,
+		.devnum = target.devnum};
+	/* Master stays with the open file: the client's compositor may hold it still. */
+	grant->master = target.class == LIBSEAT_DEVICE_DRM_CARD && drmIsMaster(fd);
+	memcpy(grant->host_path, target.host_path, sizeof(grant->host_path));
+	snprintf(grant->store_name, sizeof(grant->store_name), "%s", store_name);
+	grants->devices[id - 1] = grant;
+	return 0;
+}
+
+void libseat_grants_leave(struct libseat_grants *grants) {
+	for (size_t i = 0; i < LIBSEAT_ENDPOINT_MAX_DEVICES; i++) {
+		if (grants->devices[i] != NULL) {
+			if (grants->devices[i]->fd != -1) {
+				close(grants->devices[i]->fd);
+			}
+			free(grants->devices[i]);
+			grants->devices[i] = NULL;
+		}
+	}
 }

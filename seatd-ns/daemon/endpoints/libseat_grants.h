@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "fd_store.h"
 #include "libseat_endpoint.h"
 
 /*
@@ -40,6 +41,8 @@ struct libseat_grant;
 /* One client's devices, by id. */
 struct libseat_grants {
 	struct libseat_grant *devices[LIBSEAT_ENDPOINT_MAX_DEVICES]; /* id is index + 1 */
+	/* Our fd of each device is kept in the fd store as PREFIX dID+PATH ("": not kept). */
+	char store_prefix[FD_STORE_NAME_MAX + 1];
 };
 
 /*
@@ -58,5 +61,15 @@ void libseat_grants_enable(struct libseat_grants *grants);
 void libseat_grants_disable(struct libseat_grants *grants);
 /* A host device went away: its fds revoked; the entry stays until the client closes it. */
 void libseat_grants_device_removed(struct libseat_grants *grants, const char *host_path);
+
+/*
+ * Takes over our fd of a device the daemon before gave as id for the client's path (kept in
+ * the fd store as store_name): resolved again, it must still be that device of this seat.
+ * 0, or -1 with errno (fd is then still the caller's).
+ */
+int libseat_grants_adopt(struct libseat_grants *grants, const struct libseat_resolver *resolver,
+	int id, const char *path, int fd, const char *store_name);
+/* The daemon exits: closes our fds and forgets them, revoking nothing, the store unchanged. */
+void libseat_grants_leave(struct libseat_grants *grants);
 
 #endif

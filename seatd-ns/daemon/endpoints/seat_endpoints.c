@@ -36,12 +36,15 @@ static void find_attached_seat(void *data, const char *name, enum seat_origin or
 	}
 }
 
-static void close_endpoint(struct desktop *d) {
+/* kept: the daemon exits, and the endpoint's clients are left as they are for the next. */
+static void close_endpoint(struct desktop *d, bool kept) {
 	struct seat_endpoint *se = d->seat_client;
 	if (se == NULL) {
 		return;
 	}
-	if (se->endpoint != NULL) {
+	if (se->endpoint != NULL && kept) {
+		libseat_endpoint_leave(se->endpoint);
+	} else if (se->endpoint != NULL) {
 		libseat_endpoint_destroy(se->endpoint);
 		unlink(se->path);
 	}
@@ -129,7 +132,9 @@ static void endpoint_disabled(struct libseat_endpoint *ep, bool forced, void *da
 	desktops_seat_released(se->desktops, se->desktop, se->seat, forced);
 }
 
-static int open_endpoint(struct desktops *desktops, struct desktop *d, const char *seat) {
+static int open_endpoint(struct seat_endpoints *endpoints, struct desktop *d, const char *seat,
+	bool active) {
+	struct desktops *desktops = endpoints->desktops;
 	struct seat_endpoint *se = calloc(1, sizeof(*se));
 	if (se == NULL) {
 		return -1;
@@ -160,6 +165,8 @@ static int open_endpoint(struct desktops *desktops, struct desktop *d, const cha
 	}
 	libseat_endpoint_set_protocol(se->endpoint, d->libseat_protocol);
 	libseat_endpoint_set_disabled_callback(se->endpoint, endpoint_disabled, se);
+	libseat_endpoint_set_store_name(se->endpoint, d->container.name);
+	libseat_endpoint_adopt(se->endpoint, &endpoints->kept, active);
 	return 0;
 }
 
@@ -169,21 +176,25 @@ static int open_endpoint(struct desktops *desktops, struct desktop *d, const cha
  * its endpoint active; while a switch of the seat is pending, the switch alone changes that.
  */
 static void synced(struct desktop *d, void *data) {
-	struct desktops *desktops = data;
+	struct seat_endpoints *endpoints = data;
+	struct desktops *desktops = endpoints->desktops;
 	struct seat_search search = {.seats = desktops->seats, .container = d->container.name};
 	seats_for_each(desktops->seats, desktops->devices, find_attached_seat, &search);
 	struct seat_endpoint *se = d->seat_client;
 	/* A switch waiting for this endpoint's client keeps it until the switch ends. */
 	if (se != NULL && !desktops_switch_waits_for(desktops, se->seat, d) &&
 		(search.seat == NULL || strcmp(search.seat, se->seat) != 0)) {
-		close_endpoint(d);
+		close_endpoint(d, false);
 		se = NULL;
 	}
 	if (se == NULL && search.seat != NULL) {
-		if (open_endpoint(desktops, d, search.seat) == -1) {
+		const char *active = seats_container(desktops->seats, search.seat);
+		bool want = active != NULL && strcmp(active, d->container.name) == 0 &&
+			!desktops_switch_pending(desktops, search.seat);
+		if (open_endpoint(endpoints, d, search.seat, want) == -1) {
 			log_errorf("%s: no libseat endpoint at /run/seatd.sock: %s", d->container.name,
 				strerror(errno));
-			close_endpoint(d);
+			close_endpoint(d, false);
 			return;
 		}
 		se = d->seat_client;
@@ -216,8 +227,8 @@ static int release(struct desktop *d, const char *seat, void *data) {
 	return libseat_endpoint_set_active(se->endpoint, false) == 1 ? 1 : 0;
 }
 
-static void gone(struct desktop *d, void *data) {
-	close_endpoint(d);
+static void gone(struct desktop *d, bool kept, void *data) {
+	close_endpoint(d, kept);
 }
 
 static const struct desktop_seat_client_ops seat_endpoint_ops = {
@@ -227,6 +238,14 @@ static const struct desktop_seat_client_ops seat_endpoint_ops = {
 	.gone = gone,
 };
 
-void seat_endpoints_init(struct desktops *desktops) {
-	desktops_set_seat_clients(desktops, &seat_endpoint_ops, desktops);
+void seat_endpoints_init(struct seat_endpoints *endpoints, struct desktops *desktops) {
+	endpoints->desktops = desktops;
+	if (fd_store_take_kept(&endpoints->kept) == -1) {
+		log_warnf("fd store: cannot take what the daemon before kept: %s", strerror(errno));
+	}
+	desktops_set_seat_clients(desktops, &seat_endpoint_ops, endpoints);
+}
+
+void seat_endpoints_started(struct seat_endpoints *endpoints) {
+	fd_store_kept_finish(&endpoints->kept);
 }
