@@ -39,6 +39,7 @@ struct ep_client {
 	bool adopted;  /* taken over from the daemon before: ids it had may be unknown here */
 	unsigned id;   /* in the fd store's names */
 	char store_name[FD_STORE_NAME_MAX + 1]; /* its connection's, "" when not stored */
+	const char *stored_state; /* the state its store name says, or NULL */
 	struct libseat_wire_in in;
 	struct libseat_wire_out out;
 	struct libseat_grants grants;
@@ -76,6 +77,8 @@ struct ep_client *ep_client_new(struct libseat_endpoint *ep, int fd);
 int ep_client_send_event(struct ep_client *client, uint16_t opcode);
 /* Shuts the client's connection: its own callback then drops it. */
 void ep_client_fail(struct ep_client *client);
+/* Sets the client's state, and keeps it in the fd store for the next daemon. */
+void ep_client_set_state(struct ep_client *client, enum client_state state);
 /* Closes the endpoint's own fds and frees it, its clients gone already. */
 void ep_free(struct libseat_endpoint *ep);
 

@@ -117,7 +117,7 @@ static void send_disable(struct libseat_endpoint *ep, struct ep_client *client) 
 static void finish_disable(struct libseat_endpoint *ep, struct ep_client *client, bool forced) {
 	timer_arm(ep, 0);
 	libseat_grants_disable(&client->grants);
-	client->state = CLIENT_DISABLED;
+	ep_client_set_state(client, CLIENT_DISABLED);
 	client->forced = forced;
 	if (forced) {
 		log_warnf("libseat: %s: client did not acknowledge disable in %d ms, forced",
@@ -143,7 +143,7 @@ static void activate(struct libseat_endpoint *ep) {
 		return;
 	}
 	libseat_grants_enable(&client->grants);
-	client->state = CLIENT_ACTIVE;
+	ep_client_set_state(client, CLIENT_ACTIVE);
 	client->forced = false;
 	if (ep_client_send_event(client, SEATD_SERVER_ENABLE_SEAT) == -1) {
 		log_warnf("libseat: %s: could not send enable: %s", ep->seat_name, strerror(errno));
@@ -156,7 +156,7 @@ static void client_leave_seat(struct ep_client *client) {
 	struct libseat_endpoint *ep = client->ep;
 	bool was_pending = client->state == CLIENT_PENDING_DISABLE;
 	libseat_grants_close_all(&client->grants);
-	client->state = CLIENT_NEW;
+	ep_client_set_state(client, CLIENT_NEW);
 	if (ep->owner != client) {
 		return;
 	}
@@ -181,6 +181,7 @@ static void client_destroy(struct ep_client *client) {
 	poller_remove(ep->poller, &client->src);
 	if (client->store_name[0] != '\0') {
 		fd_store_remove(client->store_name);
+		client->store_name[0] = '\0';
 	}
 	close(client->fd);
 	libseat_wire_close_fds(&client->out);
@@ -204,11 +205,11 @@ static int handle_open_seat(struct ep_client *client) {
 	if (libseat_wire_put_seat_opened(&client->out, ep->seat_name) == -1) {
 		return -1;
 	}
-	client->state = CLIENT_WAITING;
+	ep_client_set_state(client, CLIENT_WAITING);
 	/* seatd sends ENABLE_SEAT right behind SEAT_OPENED when the client gets the seat. */
 	if (ep->active && ep->owner == NULL) {
 		ep->owner = client;
-		client->state = CLIENT_ACTIVE;
+		ep_client_set_state(client, CLIENT_ACTIVE);
 		return libseat_wire_put(&client->out, SEATD_SERVER_ENABLE_SEAT);
 	}
 	return 0;
@@ -594,7 +595,7 @@ int libseat_endpoint_set_active(struct libseat_endpoint *ep, bool active) {
 	if (owner == NULL || owner->state != CLIENT_ACTIVE) {
 		return owner != NULL && owner->state == CLIENT_PENDING_DISABLE ? 1 : 0;
 	}
-	owner->state = CLIENT_PENDING_DISABLE;
+	ep_client_set_state(owner, CLIENT_PENDING_DISABLE);
 	owner->disable_sent = false;
 	deadline_in(&ep->disable_deadline, ep->ack_timeout_ms);
 	send_disable(ep, owner);
