@@ -18,7 +18,9 @@
 # went all the way through cage: evdev fd from libseat, libinput, Wayland, the terminal's pty).
 #
 # Env: SEATD_SOCK (default /run/seatd.sock), DESKTOP_UID (default 1000), DESKTOP_COLOR (ANSI
-# background 41, 42, 44, 45 or 46, default from the seat: seat1 blue, seat2 green, others magenta).
+# background 41, 42, 44, 45 or 46, default from the seat: seat1 blue, seat2 green, others magenta),
+# DESKTOP_LIBSEAT_BACKEND (default seatd; logind: session c1 of seatd-ns-logind) and
+# DESKTOP_GROUPS (none: the user is in no group of the seat's devices).
 # DIR (default /run/desktop) gets compositor.log, compositor.pid, status and runtime/ (the
 # compositor's XDG_RUNTIME_DIR: the socket wayland-0, banner.ready).
 set -u
@@ -118,18 +120,23 @@ cat >"$runtime/fonts.conf" <<EOF
 	<cachedir>$runtime/fontconfig</cachedir>
 </fontconfig>
 EOF
-# The user is in the groups owning the seat (video: seatd-ns's socket) and its devices.
-seat_groups=$(awk -F: '$1 ~ /^(video|input|render)$/ { printf "%s%s", sep, $3; sep = "," }' /etc/group)
-[ -n "$seat_groups" ] || fail 3 "no video, input or render group in /etc/group"
+# The user is in the groups owning the seat (video: seatd-ns's socket) and its devices;
+# with libseat's logind backend it needs none (DESKTOP_GROUPS=none).
+backend=${DESKTOP_LIBSEAT_BACKEND:-seatd}
+groups=(--groups="$(awk -F: '$1 ~ /^(video|input|render)$/ { printf "%s%s", sep, $3; sep = "," }' /etc/group)")
+[ "${DESKTOP_GROUPS:-}" != none ] || groups=(--clear-groups)
+[ "${groups[0]}" != --groups= ] || fail 3 "no video, input or render group in /etc/group"
 start=$(date +%s.%N)
 # wlroots asks libseat for the seat; LIBSEAT_BACKEND pins it to the seatd protocol (no
-# logind in a container). Debian's cage refuses to start without the Xwayland binary, though
+# logind in a container), or to logind where seatd-ns-logind serves session c1
+# (logind-desktop.sh). Debian's cage refuses to start without the Xwayland binary, though
 # it starts it only when an X client comes.
 env -i PATH="$PATH" HOME="$runtime" XDG_RUNTIME_DIR="$runtime" LANG=C.UTF-8 \
-	LIBSEAT_BACKEND=seatd SEATD_SOCK="$sock" WLR_RENDERER=pixman WLR_BACKENDS=drm,libinput \
+	LIBSEAT_BACKEND="$backend" SEATD_SOCK="$sock" XDG_SESSION_ID=c1 \
+	WLR_RENDERER=pixman WLR_BACKENDS=drm,libinput \
 	XDG_CACHE_HOME="$runtime/cache" FONTCONFIG_FILE="$runtime/fonts.conf" \
 	DESKTOP_OUT="$runtime" DESKTOP_SEAT="$seat" DESKTOP_GPU="$gpu" DESKTOP_COLOR="$color" \
-	setsid setpriv --reuid="$uid" --regid="$uid" --groups="$seat_groups" -- \
+	setsid setpriv --reuid="$uid" --regid="$uid" "${groups[@]}" -- \
 	cage -d -- weston-terminal --fullscreen --font="DejaVu Sans Mono" --font-size=24 --shell="$here/banner.sh" \
 	>"$out/compositor.log" 2>&1 </dev/null &
 pid=$!
