@@ -80,6 +80,10 @@ static int send_device_signal(struct logind *ld, struct session_device *d, const
 	if (r < 0) {
 		log_warnf("logind: %s for %u:%u not sent: %s", pause ? "PauseDevice" : "ResumeDevice",
 			major(d->devnum), minor(d->devnum), strerror(-r));
+	} else {
+		log_infof("logind: session %s: %s %u:%u%s%s to %s", ld->session_id,
+			pause ? "PauseDevice" : "ResumeDevice", major(d->devnum), minor(d->devnum),
+			pause ? " " : "", pause ? pause : "", ld->controller);
 	}
 	return r;
 }
@@ -397,6 +401,8 @@ static int method_pause_device_complete(sd_bus_message *m, void *data, sd_bus_er
 		return sd_bus_error_set(error, LOGIND_ERROR_DEVICE_NOT_TAKEN, "Device not taken");
 	}
 	if (d->pause_sent) {
+		log_infof("logind: session %s: PauseDeviceComplete %u:%u", ld->session_id,
+			major(d->devnum), minor(d->devnum));
 		d->pause_sent = false;
 		d->active = false;
 		maybe_finish_disable(ld);
