@@ -77,7 +77,7 @@ fail:;
 	return NULL;
 }
 
-int seat_devices_start(struct seat_devices *sd) {
+int seat_devices_dispatch(struct seat_devices *sd) {
 	return libseat_dispatch(sd->seat, 0) == -1 ? -errno : 0;
 }
 

@@ -26,13 +26,16 @@ struct seat_devices_listener {
 };
 
 /*
- * Opens the seat; the listener hears of it from seat_devices_start on. dev_dir is where device
- * nodes are looked up by number (/dev, another directory in tests). NULL with errno.
+ * Opens the seat; the listener hears of it from seat_devices_dispatch on. dev_dir is where
+ * device nodes are looked up by number (/dev, another directory in tests). NULL with errno.
  */
 struct seat_devices *seat_devices_open(sd_event *event, const char *dev_dir,
 	const struct seat_devices_listener *listener, void *data);
-/* Delivers what libseat read with its answer to the open (the enable, if the seat is ours). */
-int seat_devices_start(struct seat_devices *sd);
+/*
+ * Delivers, without waiting, what the endpoint has said: at start the enable that came with
+ * the answer to the open, later an enable or disable not yet read. 0 or -errno.
+ */
+int seat_devices_dispatch(struct seat_devices *sd);
 void seat_devices_close(struct seat_devices *sd);
 const char *seat_devices_seat_name(struct seat_devices *sd);
 

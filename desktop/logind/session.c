@@ -339,6 +339,17 @@ static int method_take_device(sd_bus_message *m, void *data, sd_bus_error *error
 			"No DRM card, input event or hidraw device %u:%u on seat %s", maj, min,
 			ld->seat_id);
 	}
+	/*
+	 * On a switch back the host forwards the seat's input devices just before it enables the
+	 * endpoint, so a client may ask for one while the enable waits unread. Read it first:
+	 * Xorg gives up for good on an input device handed out paused after it saw the seat come
+	 * back (its resume may still sit in its queue), so the answer must be the seat's state now.
+	 */
+	int e = ld->active ? 0 : seat_devices_dispatch(ld->devices);
+	if (e < 0) {
+		log_warnf("logind: session %s: reading the endpoint: %s", ld->session_id,
+			strerror(-e));
+	}
 	/* The endpoint opens nothing for a seat that is away: the device waits for its resume. */
 	if (ld->active && !ld->disable_pending) {
 		d->device_id = seat_devices_open_device(ld->devices, d->path, &d->fd);

@@ -920,6 +920,65 @@ static void test_pause_timeout(void) {
 	test_assert(endpoint_switch('a', resumes_done) >= 0);
 }
 
+static int taken_fd = -2, taken_inactive = -1;
+
+static int on_taken(sd_bus_message *m, void *data, sd_bus_error *error) {
+	int raw;
+	taken_fd = -1;
+	if (!sd_bus_message_is_method_error(m, NULL) &&
+		sd_bus_message_read(m, "hb", &raw, &taken_inactive) >= 0) {
+		taken_fd = fcntl(raw, F_DUPFD_CLOEXEC, 0);
+	}
+	return 0;
+}
+
+static bool taken(void) {
+	return taken_fd != -2;
+}
+
+static bool away(void) {
+	return have_ep_reply && last_active == 0;
+}
+
+static bool back(void) {
+	return last_active == 1;
+}
+
+/*
+ * Xorg asks for an input device when the container's udev announces it, which on a switch
+ * back can come before the service has read the endpoint's enable. The answer must be the
+ * seat's state then, not the one last read: Xorg never asks again for an input device it got
+ * paused. The service is stopped while both wait, the request queued first.
+ */
+static void test_take_before_enable_read(void) {
+	test_assert(call(bus, SESSION_PATH, SESSION_IFACE, "ReleaseDevice", NULL, NULL, "uu",
+			    major(event4), minor(event4)) >= 0);
+	ack_pauses = true;
+	ack_swapped = false;
+	test_assert(endpoint_switch('d', away) >= 0);
+	ack_pauses = false;
+
+	kill(service_pid, SIGSTOP);
+	taken_fd = -2;
+	int r = sd_bus_call_method_async(bus, NULL, LOGIN1, SESSION_PATH, SESSION_IFACE,
+		"TakeDevice", on_taken, NULL, "uu", major(event4), minor(event4));
+	if (r >= 0) {
+		r = sd_bus_flush(bus);
+	}
+	usleep(200000); /* for dbus-daemon to pass the call on to the stopped service */
+	char c = 'a', reply[2] = {0};
+	bool enabled = write(ep_cmd, &c, 1) == 1 && read(ep_report, reply, 2) == 2;
+	kill(service_pid, SIGCONT);
+	test_assert(r >= 0 && enabled && reply[0] == 'A');
+	test_assert(pump_until(taken));
+	test_assert(taken_fd >= 0);
+	test_assert(!taken_inactive);
+	char byte;
+	test_assert(read(taken_fd, &byte, 1) == 1); /* urandom's: opened, not a placeholder */
+	close(taken_fd);
+	test_assert(pump_until(back));
+}
+
 static size_t gone_from; /* the first PauseDevice that may say "gone" */
 
 static bool event3_gone(void) {
@@ -1131,6 +1190,7 @@ int main(void) {
 	test_run(test_malformed);
 	test_run(test_switch);
 	test_run(test_pause_timeout);
+	test_run(test_take_before_enable_read);
 	test_run(test_release);
 
 	/* SIGTERM: a clean exit that takes the session's files away. */
