@@ -16,8 +16,9 @@ SCRIPT = guest_path("guest", "desktop", "logind-desktop.sh")
 DRM_MASTER = "python3 " + guest_path("guest", "drm-master.py")
 START_TIMEOUT = 150
 # What each display server paints (logind-desktop.sh): Xorg's root red, then yellow after
-# the switch back; weston's terminal cyan; desk1b's cage magenta.
+# the switch back; weston's terminal cyan; desk1b's cage magenta; mutter's terminal green.
 RED, YELLOW, CYAN, MAGENTA = "170,0,0", "170,170,0", "0,170,170", "170,0,170"
+GREEN = "0,170,0"  # the terminal under mutter, in place of weston on seat2
 # X keycodes (evdev + 8) of the keys typed.
 X_KEYS = {"a": 38, "b": 56, "d": 40, "f": 41, "g": 42}
 OUT = "/run/logind-desktop"
@@ -34,6 +35,7 @@ def run(checks):
     keys(checks, xi2)
     hotplug(checks, xi2)
     switch(checks, xi2)
+    mutter(checks)
     for c in ["desk1", "desk2"] + [c for c in checks.extra_containers if c == "desk1b"]:
         checks.cexec(c, "%s stop" % SCRIPT, timeout=60)
 
@@ -281,3 +283,28 @@ def switch(checks, xi2):
                         "--output Virtual-1 --auto && xsetroot -solid rgb:aa/aa/00'")
     checks.check(rc == 0, "xrandr and xsetroot in desk1 after the switch back", out + err)
     screens(checks, "logind-back", {"gpu1": YELLOW, "gpu2": CYAN})
+
+
+def mutter(checks):
+    """mutter 43 in place of weston on seat2: its session found by sd-login from the session's
+    scope, its card and seat2's input from the service, a terminal drawn on gpu2, keys."""
+    print("== mutter on seat2 through seatd-ns-logind", flush=True)
+    rc, out, err = checks.cexec("desk2", "%s start mutter --timeout %d" % (SCRIPT, START_TIMEOUT),
+                                timeout=START_TIMEOUT + 30)
+    log = logs(checks, "desk2")
+    if not checks.check(rc == 0 and "state=up" in out and "seat=seat2" in out,
+                        "mutter in desk2 (session-c1.scope) is up on seat2 through "
+                        "seatd-ns-logind", out + err + log["server.log"][-1500:]):
+        return
+    taken = re.findall(r"took (/dev/\S+)", log["logind.log"].split("took control")[-1])
+    checks.check(any(t.startswith("/dev/dri/card") for t in taken)
+                 and any(t.startswith("/dev/input/event") for t in taken),
+                 "mutter took its card and seat2's input devices from the service (%s)"
+                 % " ".join(taken), log["logind.log"][-1500:])
+    screens(checks, "mutter", {"gpu2": GREEN, "gpu1": YELLOW})
+    checks.send_key("gpu2", "m")
+    checks.send_key("gpu1", "k")
+    got = wait_for(lambda: "m" in checks.cexec("desk2", "%s typed" % SCRIPT)[1], 15, step=1)
+    t = checks.cexec("desk2", "%s typed" % SCRIPT)[1]
+    checks.check(got and "k" not in t, "m typed on gpu2 reaches the terminal under mutter, "
+                 "and k typed on gpu1 does not (typed %r)" % t)

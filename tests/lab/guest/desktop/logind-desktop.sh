@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # A display server on this desktop container's seat that gets its devices from
 # seatd-ns-logind (desktop/logind/) over D-Bus, unmodified: Xorg (modesetting and libinput),
-# weston's logind launcher, or cage with libseat's logind backend. Run inside the container,
+# weston's logind launcher, mutter, or cage with libseat's logind backend. Run inside the container,
 # as its root; the display server runs as the session's user, uid DESKTOP_UID, who is in no
 # group of the seat's devices: it can only have them from the service.
 #
-#   logind-desktop.sh start xorg|weston|cage [--out DIR] [--timeout SECONDS]
+#   logind-desktop.sh start xorg|weston|mutter|cage [--out DIR] [--timeout SECONDS]
 #   logind-desktop.sh service [--out DIR]     the system bus and the service only
 #   logind-desktop.sh user [--out DIR] COMMAND...   COMMAND as the user, in the session's
 #                                             environment (DISPLAY or WAYLAND_DISPLAY)
@@ -15,7 +15,8 @@
 # start makes the user (desk, DESKTOP_UID), the container's system bus (dbus-daemon with the
 # service's policy), seatd-ns-logind for the user (session c1 on the endpoint's seat), then
 # the display server, and returns once it is up: Xorg answers xdpyinfo and its root window is
-# painted (xsetroot); weston or cage show weston-terminal with banner.sh's colour. It prints
+# painted (xsetroot); weston, mutter or cage show weston-terminal with banner.sh's colour
+# (mutter runs in the session's scope, session-c1.scope, where sd-login looks). It prints
 # key=value lines (also in DIR/status): state, server, seat, gpu, rgb, pid, seconds.
 # Exit status: 0 up; 1 it failed (its log's tail on stderr); 2 usage; 3 something missing;
 # 124 not up within the timeout.
@@ -29,7 +30,7 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/session.sh"
 usage() {
-	echo "usage: logind-desktop.sh start xorg|weston|cage | service | user COMMAND... |" \
+	echo "usage: logind-desktop.sh start xorg|weston|mutter|cage | service | user COMMAND... |" \
 		"typed | stop [--out DIR] [--timeout SECONDS]" >&2
 	exit 2
 }
@@ -41,7 +42,7 @@ if [ "$action" = start ]; then
 	[ $# -ge 1 ] || usage
 	server=$1
 	shift
-	case $server in xorg | weston | cage) ;; *) usage ;; esac
+	case $server in xorg | weston | mutter | cage) ;; *) usage ;; esac
 fi
 out=/run/logind-desktop
 timeout=120
@@ -130,12 +131,25 @@ service() {
 	fail 1 "seatd-ns-logind is not up: $(tail -n 5 "$out/logind.log")"
 }
 
+# mutter finds its session with sd-login, which reads it from the process's cgroup alone:
+# the scope systemd-run --scope would make for session c1 of the user.
+scope=/sys/fs/cgroup/user.slice/user-$uid.slice/session-c1.scope
+
 stop() {
 	stop_session "$out/server.pid"
 	stop_session "$out/client.pid"
 	for p in logind monitor bus; do
 		stop_session "$out/$p.pid"
 	done
+	# What is left in the session's scope (its session bus) goes with it.
+	if [ -d "$scope" ]; then
+		echo 1 >"$scope/cgroup.kill"
+		for _ in $(seq 1 20); do
+			rmdir "$scope" "${scope%/*}" "${scope%/*/*}" 2>/dev/null && break
+			sleep 0.1
+		done
+	fi
+	true
 }
 
 xorg() {
@@ -166,6 +180,20 @@ weston() {
 		>"$out/server.out" 2>&1 </dev/null &
 	echo $! >"$out/server.pid"
 	rgb=0,170,170
+	client_color=46
+}
+
+mutter() {
+	mkdir -p "$scope" || fail 3 "cannot make $scope"
+	# Its own session bus: mutter asks it for names it owns; it runs without GNOME's others.
+	setsid sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$scope" env -i PATH="$PATH" \
+		HOME="$runtime" XDG_RUNTIME_DIR="$runtime" LANG=C.UTF-8 XDG_SESSION_TYPE=wayland \
+		setpriv --reuid="$uid" --regid="$uid" --clear-groups -- dbus-run-session -- \
+		mutter --wayland --display-server --no-x11 --wayland-display=wayland-0 \
+		>"$runtime/server.log" 2>&1 </dev/null &
+	echo $! >"$out/server.pid"
+	rgb=0,170,0
+	client_color=42
 }
 
 case $action in
@@ -209,6 +237,7 @@ start=$(date +%s.%N)
 case $server in
 xorg) xorg ;;
 weston) weston ;;
+mutter) mutter ;;
 cage)
 	# compositor.sh's cage, with libseat's logind backend instead of the endpoint: libseat
 	# finds the session by XDG_SESSION_ID.
@@ -236,10 +265,10 @@ while :; do
 		as_user xdpyinfo >/dev/null 2>&1 &&
 			as_user xsetroot -solid "rgb:aa/00/00" && break
 		;;
-	weston)
+	weston | mutter)
 		if [ -z "$client" ] && [ -S "$runtime/wayland-0" ]; then
 			setsid env DESKTOP_OUT="$runtime" DESKTOP_SEAT="$seat" DESKTOP_GPU="$gpu" \
-				DESKTOP_COLOR=46 PATH="$PATH" HOME="$runtime" XDG_RUNTIME_DIR="$runtime" \
+				DESKTOP_COLOR=$client_color PATH="$PATH" HOME="$runtime" XDG_RUNTIME_DIR="$runtime" \
 				WAYLAND_DISPLAY=wayland-0 LANG=C.UTF-8 XDG_CACHE_HOME="$runtime/cache" \
 				FONTCONFIG_FILE="$runtime/fonts.conf" \
 				setpriv --reuid="$uid" --regid="$uid" --clear-groups -- weston-terminal \
