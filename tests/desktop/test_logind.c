@@ -1035,30 +1035,18 @@ static pid_t spawn(char *const argv[], int out_fd) {
 	return pid;
 }
 
-static int start_bus(const char *policy) {
-	char config[256];
-	snprintf(config, sizeof(config), "%s/bus.conf", tmpdir);
-	FILE *f = fopen(config, "w");
-	if (f == NULL) {
-		return -1;
-	}
-	/* Anyone may connect and send; only what the service's policy file allows may own. */
-	fprintf(f, "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration "
-		   "1.0//EN\" \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
-		   "<busconfig>\n  <listen>unix:path=%s/bus</listen>\n  <auth>EXTERNAL</auth>\n"
-		   "  <policy context=\"default\">\n    <allow user=\"*\"/>\n"
-		   "    <deny own=\"*\"/>\n    <allow send_destination=\"*\"/>\n"
-		   "    <allow receive_sender=\"*\"/>\n  </policy>\n  <include>%s</include>\n"
-		   "</busconfig>\n",
-		tmpdir, policy);
-	fclose(f);
+/* config: tests/tools/system-bus.conf (anyone may connect and call; only the service's
+ * policy lets root own login1), listening in tmpdir. */
+static int start_bus(const char *config) {
 	int out[2];
 	if (pipe(out) == -1) {
 		return -1;
 	}
-	char arg[300];
+	char arg[300], address[300];
 	snprintf(arg, sizeof(arg), "--config-file=%s", config);
-	char *argv[] = {"/usr/bin/dbus-daemon", arg, "--nofork", "--print-address=1", NULL};
+	snprintf(address, sizeof(address), "--address=unix:path=%s/bus", tmpdir);
+	char *argv[] = {"/usr/bin/dbus-daemon", arg, address, "--nofork", "--print-address=1",
+		NULL};
 	bus_pid = spawn(argv, out[1]);
 	close(out[1]);
 	ssize_t n = read(out[0], bus_address, sizeof(bus_address) - 1);
@@ -1141,7 +1129,7 @@ int main(void) {
 	log_init(getenv("TEST_LOG") != NULL ? LOG_LEVEL_DEBUG : LOG_LEVEL_SILENT);
 	signal(SIGPIPE, SIG_IGN);
 	const char *service = getenv("SEATD_NS_LOGIND");
-	const char *policy = getenv("SEATD_NS_LOGIND_POLICY");
+	const char *bus_config = getenv("SEATD_NS_TEST_BUS_CONF");
 	if (geteuid() != 0) {
 		printf("SKIP: needs root (mknod, a second user, a mount namespace)\n");
 		return 77;
@@ -1150,12 +1138,12 @@ int main(void) {
 		printf("SKIP: no dbus-daemon (tests/deps.sh installs it)\n");
 		return 77;
 	}
-	if (service == NULL || policy == NULL || mkdtemp(tmpdir) == NULL ||
+	if (service == NULL || bus_config == NULL || mkdtemp(tmpdir) == NULL ||
 		chmod(tmpdir, 0755) == -1 || make_dev_dir() == -1) {
 		perror("setup");
 		return EXIT_FAILURE;
 	}
-	if (start_endpoint() == -1 || start_bus(policy) == -1) {
+	if (start_endpoint() == -1 || start_bus(bus_config) == -1) {
 		fprintf(stderr, "setup: endpoint or bus failed\n");
 		return EXIT_FAILURE;
 	}

@@ -17,24 +17,9 @@ unpack_fixture
 keyboard_gpu_config d
 . "$(dirname "$0")/desk.sh"
 
-# The container's system bus: anyone may connect and call, only the policy file lets root
-# own org.freedesktop.login1.
-cat >"$work/bus.conf" <<CONF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-	<listen>unix:path=/run/dbus/system_bus_socket</listen>
-	<auth>EXTERNAL</auth>
-	<policy context="default">
-		<allow user="*"/>
-		<deny own="*"/>
-		<allow send_destination="*"/>
-		<allow receive_sender="*"/>
-	</policy>
-	<include>$SEATD_NS_LOGIND_POLICY</include>
-</busconfig>
-CONF
-chmod 0644 "$work/bus.conf"
+# The container's system bus: anyone may connect and call, only the service's policy lets
+# root own org.freedesktop.login1.
+bus_conf=$(realpath "$(dirname "$0")/../tools/system-bus.conf")
 
 # desk1: its own /proc (the service reads its clients' processes there) and /dev/null (which
 # dbus-daemon needs; the container's /dev has only what the daemon gives it), its bus, then
@@ -45,7 +30,7 @@ chmod 0666 "$work/null"
 	mount -t proc proc /proc || exit 1
 	touch /dev/null && mount --bind $work/null /dev/null || exit 1
 	mkdir -p /run/dbus
-	dbus-daemon --config-file=$work/bus.conf --fork || exit 1
+	dbus-daemon --config-file=$bus_conf --fork || exit 1
 	while [ ! -S /run/seatd.sock ] || [ ! -S /run/dbus/system_bus_socket ]; do sleep 0.02; done
 	$SEATD_NS_LOGIND --user root --log-level debug
 	echo \"service exited \$?\"" >"$work/logind.log" 2>&1 &

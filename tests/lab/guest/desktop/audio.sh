@@ -49,15 +49,11 @@ fi
 out=/run/desktop-audio
 timeout=120
 server=pulseaudio
-while [ $# -gt 0 ]; do
-	case $1 in
-	--out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
-	--timeout) [ $# -ge 2 ] || usage; timeout=$2; shift 2 ;;
-	--server) [ $# -ge 2 ] || usage; server=$2; shift 2 ;;
-	*) usage ;;
-	esac
-done
-case $timeout in '' | *[!0-9]*) usage ;; esac
+own_option() {
+	[ "$1" = --server ] && server=$2
+}
+session_options "$@"
+[ ${#args[@]} -eq 0 ] || usage
 case $server in pulseaudio | pipewire) ;; *) usage ;; esac
 runtime=$out/runtime
 export XDG_RUNTIME_DIR=$runtime HOME=$runtime XDG_CONFIG_HOME=$runtime/config

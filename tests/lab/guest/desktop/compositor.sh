@@ -36,14 +36,8 @@ action=$1
 shift
 out=/run/desktop
 timeout=180
-while [ $# -gt 0 ]; do
-	case $1 in
-	--out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
-	--timeout) [ $# -ge 2 ] || usage; timeout=$2; shift 2 ;;
-	*) usage ;;
-	esac
-done
-case $timeout in '' | *[!0-9]*) usage ;; esac
+session_options "$@"
+[ ${#args[@]} -eq 0 ] || usage
 uid=${DESKTOP_UID:-1000}
 sock=${SEATD_SOCK:-/run/seatd.sock}
 runtime=$out/runtime

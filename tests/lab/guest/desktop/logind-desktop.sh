@@ -21,7 +21,7 @@
 # Exit status: 0 up; 1 it failed (its log's tail on stderr); 2 usage; 3 something missing;
 # 124 not up within the timeout.
 #
-# DIR (default /run/logind-desktop) gets bus.conf, bus.log, logind.log (the service, at debug
+# DIR (default /run/logind-desktop) gets bus.log, logind.log (the service, at debug
 # level), monitor.log (dbus-monitor of the session's signals and the controller's calls),
 # server.pid, status, runtime/ (the user's XDG_RUNTIME_DIR, with server.log: Xorg's -logfile,
 # weston's --log, cage's output).
@@ -46,19 +46,13 @@ if [ "$action" = start ]; then
 fi
 out=/run/logind-desktop
 timeout=120
-while [ $# -gt 0 ]; do
-	case $1 in
-	--out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
-	--timeout) [ $# -ge 2 ] || usage; timeout=$2; shift 2 ;;
-	*) [ "$action" = user ] && break; usage ;;
-	esac
-done
-case $timeout in '' | *[!0-9]*) usage ;; esac
+session_options "$@"
+[ ${#args[@]} -eq 0 ] || [ "$action" = user ] || usage
 uid=${DESKTOP_UID:-1000}
 user=desk
 runtime=$out/runtime
 logind=/lab/build/desktop/logind/seatd-ns-logind
-policy=/lab/src/desktop/logind/org.freedesktop.login1.conf
+bus_conf=/lab/src/tests/tools/system-bus.conf
 bus=/run/dbus/system_bus_socket
 
 fail() {
@@ -88,23 +82,7 @@ service() {
 		fail 3 "cannot make $runtime"
 	if [ ! -S "$bus" ]; then
 		# Anyone may connect and call; only the service's policy lets root own login1.
-		cat >"$out/bus.conf" <<-EOF
-			<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
-			 "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-			<busconfig>
-				<type>system</type>
-				<listen>unix:path=$bus</listen>
-				<auth>EXTERNAL</auth>
-				<policy context="default">
-					<allow user="*"/>
-					<deny own="*"/>
-					<allow send_destination="*"/>
-					<allow receive_sender="*"/>
-				</policy>
-				<include>$policy</include>
-			</busconfig>
-		EOF
-		setsid dbus-daemon --config-file="$out/bus.conf" --nofork --nopidfile \
+		setsid dbus-daemon --config-file="$bus_conf" --nofork --nopidfile \
 			>"$out/bus.log" 2>&1 </dev/null &
 		echo $! >"$out/bus.pid"
 	fi
@@ -206,8 +184,8 @@ typed)
 	exit 0
 	;;
 user)
-	[ $# -ge 1 ] || usage
-	exec=exec as_user "$@"
+	[ ${#args[@]} -ge 1 ] || usage
+	exec=exec as_user "${args[@]}"
 	;;
 service | start) ;;
 *) usage ;;

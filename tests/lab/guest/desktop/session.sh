@@ -1,4 +1,23 @@
-# Sourced by compositor.sh and audio.sh: what both do with the session they start.
+# Sourced by compositor.sh, audio.sh and logind-desktop.sh: what they do with the session they
+# start.
+
+# session_options ARGS...: the options each of them takes, --out DIR and --timeout SECONDS
+# (into out and timeout, set to their defaults before), and those the script's own_option
+# NAME VALUE takes (failing for a name it does not know). The options end at the first other
+# argument: what is left is in args. usage on a bad option or a timeout not a number.
+session_options() {
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--out) [ $# -ge 2 ] || usage; out=$2 ;;
+		--timeout) [ $# -ge 2 ] || usage; timeout=$2 ;;
+		--*) [ $# -ge 2 ] && declare -F own_option >/dev/null && own_option "$1" "$2" || usage ;;
+		*) break ;;
+		esac
+		shift 2
+	done
+	case $timeout in '' | *[!0-9]*) usage ;; esac
+	args=("$@")
+}
 
 # stop_session PIDFILE: ends the process group the pid file names (the session leader and
 # everything it started), TERM first and KILL after 5 s, and removes the pid file.
