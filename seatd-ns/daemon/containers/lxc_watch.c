@@ -25,19 +25,6 @@ const char *lxc_watch_container_of(const char *dir_name) {
 	return dir_name + len;
 }
 
-struct seat_of {
-	const struct seats *seats;
-	const char *container, *seat;
-};
-
-static void find_seat(void *data, const char *name, enum seat_origin origin) {
-	(void)origin;
-	struct seat_of *search = data;
-	if (search->seat == NULL && seats_has_container(search->seats, name, search->container)) {
-		search->seat = name;
-	}
-}
-
 /* Logs the container if it still runs, a seat names it and it is not registered. */
 static void check(struct lxc_watch *w, const char *name) {
 	char dir[sizeof(PAYLOAD_PREFIX) + CONTAINER_NAME_MAX];
@@ -47,15 +34,15 @@ static void check(struct lxc_watch *w, const char *name) {
 		fstatat(w->root_fd, dir, &st, AT_SYMLINK_NOFOLLOW) == -1) {
 		return;
 	}
-	struct seat_of search = {w->desktops->seats, name, NULL};
-	seats_for_each(w->desktops->seats, w->desktops->devices, find_seat, &search);
-	if (search.seat == NULL) {
+	const char *seat =
+		seats_seat_of_container(w->desktops->seats, w->desktops->devices, name, NULL);
+	if (seat == NULL) {
 		return;
 	}
 	log_warnf("container %s runs (LXC's cgroup %s) but has not registered, so %s goes "
 		  "without it: its LXC config lacks the seatd-ns include (lxc.include = "
 		  ".../seatd-ns/lxc/seatd-ns.conf, seatd-ns-lxc(7)), or its start-host hook failed "
-		  "(LXC's log, at debug level, says why)", name, dir, search.seat);
+		  "(LXC's log, at debug level, says why)", name, dir, seat);
 }
 
 static int arm(struct lxc_watch *w) {

@@ -23,19 +23,6 @@ struct seat_endpoint {
 	char *path;
 };
 
-struct seat_search {
-	struct seats *seats;
-	const char *container;
-	const char *seat;
-};
-
-static void find_attached_seat(void *data, const char *name, enum seat_origin origin) {
-	struct seat_search *search = data;
-	if (search->seat == NULL && seats_has_container(search->seats, name, search->container)) {
-		search->seat = name;
-	}
-}
-
 /* kept: the daemon exits, and the endpoint's clients are left as they are for the next. */
 static void close_endpoint(struct desktop *d, bool kept) {
 	struct seat_endpoint *se = d->seat_client;
@@ -178,20 +165,20 @@ static int open_endpoint(struct seat_endpoints *endpoints, struct desktop *d, co
 static void synced(struct desktop *d, void *data) {
 	struct seat_endpoints *endpoints = data;
 	struct desktops *desktops = endpoints->desktops;
-	struct seat_search search = {.seats = desktops->seats, .container = d->container.name};
-	seats_for_each(desktops->seats, desktops->devices, find_attached_seat, &search);
+	const char *seat =
+		seats_seat_of_container(desktops->seats, desktops->devices, d->container.name, NULL);
 	struct seat_endpoint *se = d->seat_client;
 	/* A switch waiting for this endpoint's client keeps it until the switch ends. */
 	if (se != NULL && !desktops_switch_waits_for(desktops, se->seat, d) &&
-		(search.seat == NULL || strcmp(search.seat, se->seat) != 0)) {
+		(seat == NULL || strcmp(seat, se->seat) != 0)) {
 		close_endpoint(d, false);
 		se = NULL;
 	}
-	if (se == NULL && search.seat != NULL) {
-		const char *active = seats_container(desktops->seats, search.seat);
+	if (se == NULL && seat != NULL) {
+		const char *active = seats_container(desktops->seats, seat);
 		bool want = active != NULL && strcmp(active, d->container.name) == 0 &&
-			!desktops_switch_pending(desktops, search.seat);
-		if (open_endpoint(endpoints, d, search.seat, want) == -1) {
+			!desktops_switch_pending(desktops, seat);
+		if (open_endpoint(endpoints, d, seat, want) == -1) {
 			log_errorf("%s: no libseat endpoint at /run/seatd.sock: %s", d->container.name,
 				strerror(errno));
 			close_endpoint(d, false);

@@ -107,19 +107,6 @@ static bool check_seat(struct control_verbs *verbs, const char *seat, const char
 	return false;
 }
 
-struct seat_of_container {
-	struct control_verbs *verbs;
-	const char *container, *except, *seat;
-};
-
-static void find_seat_of(void *data, const char *name, enum seat_origin origin) {
-	struct seat_of_container *search = data;
-	if (search->seat == NULL && strcmp(name, search->except) != 0 &&
-		seats_has_container(search->verbs->seats, name, search->container)) {
-		search->seat = name;
-	}
-}
-
 /*
  * A container serves one seat (its /run/seatd.sock, its devices, its DRM master are that
  * seat's): attaching or switching it to another seat is refused while it is attached to
@@ -127,16 +114,16 @@ static void find_seat_of(void *data, const char *name, enum seat_origin origin) 
  */
 static bool check_one_seat(struct control_verbs *verbs, const char *seat, const char *container,
 	char *message, size_t size) {
-	struct seat_of_container search = {verbs, container, seat, NULL};
-	seats_for_each(verbs->seats, verbs->devices, find_seat_of, &search);
+	const char *attached =
+		seats_seat_of_container(verbs->seats, verbs->devices, container, seat);
 	const char *switching = desktops_switching_seat(verbs->desktops, container);
 	if (switching != NULL) {
 		snprintf(message, size, "%s is in a switch of %s; try again once the switch is done",
 			container, switching);
-	} else if (search.seat != NULL) {
+	} else if (attached != NULL) {
 		snprintf(message, size, "%s is attached to %.64s: a container serves one seat "
-					"(seat-assign detach %.64s %s first)", container, search.seat,
-			search.seat, container);
+					"(seat-assign detach %.64s %s first)", container, attached,
+			attached, container);
 	} else {
 		return true;
 	}

@@ -190,3 +190,24 @@ void seats_for_each(const struct seats *seats, struct devtable *table,
 	}
 	free(seen.names);
 }
+
+struct seat_of_container {
+	const struct seats *seats;
+	const char *container, *except, *seat;
+};
+
+static void find_seat_of(void *data, const char *name, enum seat_origin origin) {
+	(void)origin;
+	struct seat_of_container *search = data;
+	if (search->seat == NULL && (search->except == NULL || strcmp(name, search->except) != 0) &&
+		seats_has_container(search->seats, name, search->container)) {
+		search->seat = name;
+	}
+}
+
+const char *seats_seat_of_container(const struct seats *seats, struct devtable *table,
+	const char *container, const char *except) {
+	struct seat_of_container search = {seats, container, except, NULL};
+	seats_for_each(seats, table, find_seat_of, &search);
+	return search.seat;
+}

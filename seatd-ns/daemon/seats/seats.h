@@ -55,4 +55,11 @@ bool seats_has_container(const struct seats *seats, const char *name, const char
 void seats_for_each(const struct seats *seats, struct devtable *table,
 	void (*fn)(void *data, const char *name, enum seat_origin origin), void *data);
 
+/*
+ * The first seat in seats_for_each's order, other than except (NULL: none), that has the
+ * container among its containers, or NULL. The string lives as long as the seat.
+ */
+const char *seats_seat_of_container(const struct seats *seats, struct devtable *table,
+	const char *container, const char *except);
+
 #endif
