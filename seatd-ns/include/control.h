@@ -39,13 +39,34 @@
  *              -> once the switch is over (the libseat client of the container that had the
  *              seat acknowledged its disable or was forced): "done" (message forced=yes|no)
  *              then "end", or "error" (the seat stays where it was)
+ *   "login" seat= user= uid= container=
+ *              -> claims SEAT for USER's login session in CONTAINER (which need not run yet):
+ *              "done" then "end"; "error" if the seat is unknown, already has a session (the
+ *              message names its user), or the user has one on another seat (it names that
+ *              seat), or a field is malformed (user: [A-Za-z0-9_.@-], not first "-", at most
+ *              32; uid: decimal, at most 4294967294)
+ *   "login-leader" seat= pid= start_time=
+ *              -> makes the process (host pid; start_time, /proc/PID/stat's field 22, must be
+ *              its) the leader of SEAT's session; it must run in the session's container,
+ *              which must be registered, and the session must have no leader yet. The session
+ *              ends when the leader exits. "done" then "end", or "error"
+ *   "logout" seat= -> ends SEAT's session: "done" then "end", or "error" (no session)
+ *   "sessions" -> one "session" record per session, in the order of the logins, then "end"
+ *              A session also ends when its container is unregistered or exits. They are kept
+ *              in the run directory: a daemon started again keeps those whose leader still
+ *              runs (the same process, by its start time) in its re-adopted container, and
+ *              those without a leader yet whose container it re-adopted.
  *
  * Replies:
  *   "device"   syspath subsystem devnode devnum kind id_path seat usb_id (VENDOR:PRODUCT of
  *              its USB device, or absent) [input_class] [sound_initialized]
  *   "event"    action (add|change|remove) and the fields of a device record, or
  *              action (attach|detach) seat container (detach: "all" for every one), or
- *              action switch seat container (now active) from (or absent) forced (yes|no)
+ *              action switch seat container (now active) from (or absent) forced (yes|no), or
+ *              action (login|logout) seat user container, logout with reason
+ *              (logout|exited|container: logged out, its leader exited, its container went)
+ *   "session"  seat user uid container leader (its pid, or absent) state (starting: no
+ *              leader yet, or active) since (unix seconds of the login)
  *   "seat"     container: the active one (absent: none); containers: every attached one,
  *              space-separated, in the order attached; switching: yes while a switch waits
  *   "status"   version source sysfs uptime (seconds) devices events_received events_applied

@@ -84,6 +84,18 @@ int control_verbs_handle(void *data, struct control_client *client,
 		return verb_unregister(verbs, client, control_record_get(request, "name"),
 			control_record_get(request, "pid"));
 	}
+	if (strcmp(verb, "login") == 0) {
+		return verb_login(verbs, client, request);
+	}
+	if (strcmp(verb, "login-leader") == 0) {
+		return verb_login_leader(verbs, client, request);
+	}
+	if (strcmp(verb, "logout") == 0) {
+		return verb_logout(verbs, client, control_record_get(request, "seat"));
+	}
+	if (strcmp(verb, "sessions") == 0) {
+		return verb_sessions(verbs, client);
+	}
 	char message[128];
 	snprintf(message, sizeof(message), "unknown request \"%.64s\"", verb);
 	return send_error(client, message);

@@ -36,5 +36,11 @@ int verb_register(struct control_verbs *verbs, struct control_client *client,
 	const struct control_record *request);
 int verb_unregister(struct control_verbs *verbs, struct control_client *client,
 	const char *name, const char *pid_text);
+int verb_login(struct control_verbs *verbs, struct control_client *client,
+	const struct control_record *request);
+int verb_login_leader(struct control_verbs *verbs, struct control_client *client,
+	const struct control_record *request);
+int verb_logout(struct control_verbs *verbs, struct control_client *client, const char *seat);
+int verb_sessions(struct control_verbs *verbs, struct control_client *client);
 
 #endif
