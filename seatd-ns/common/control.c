@@ -18,13 +18,27 @@ static bool key_is_valid(const char *key, size_t len) {
 	return true;
 }
 
+/* A type is a key that may also have "-" after its first character (login-leader). */
+static bool type_is_valid(const char *type) {
+	size_t len = strlen(type);
+	if (len == 0 || type[0] == '-') {
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (type[i] != '-' && !key_is_valid(type + i, 1)) {
+			return false;
+		}
+	}
+	return true;
+}
+
 int control_record_parse(struct control_record *rec, char *buf, size_t len) {
 	memset(rec, 0, sizeof(*rec));
 	if (len == 0 || len > CONTROL_MAX_MESSAGE || buf[len - 1] != '\0') {
 		goto invalid;
 	}
 	rec->type = buf;
-	if (!key_is_valid(rec->type, strlen(rec->type))) {
+	if (!type_is_valid(rec->type)) {
 		goto invalid;
 	}
 	char *p = buf + strlen(buf) + 1, *end = buf + len;

@@ -13,7 +13,8 @@
  * "error" record and is disconnected.
  *
  * Every message, both ways, is one record: NUL-terminated strings, the first the record's
- * type, then fields "key=value". Keys are [a-z0-9_]; values any bytes but NUL. A field that
+ * type ([a-z0-9_-], not first "-"), then fields "key=value". Keys are [a-z0-9_]; values any
+ * bytes but NUL. A field that
  * is absent has no value (null in JSON). At most CONTROL_MAX_MESSAGE bytes.
  *
  * Requests (type = verb):
