@@ -66,6 +66,11 @@ static void usage(FILE *out) {
 		"                          /proc/PID/stat), running in the session's container, the\n"
 		"                          leader of SEAT's session: its exit ends the session\n"
 		"  logout SEAT             end SEAT's login session\n"
+		"  wait-session SEAT       wait until SEAT's session leaves it, and say why: logout,\n"
+		"                          exited (its leader), container (it went) or moved (and\n"
+		"                          where to); a user may wait for a session of their own\n"
+		"  move-session FROM SEAT  record that the session on FROM moved to SEAT (once its\n"
+		"                          container was attached to SEAT and switched there)\n"
 		"\n"
 		"  --socket PATH  control socket (default " CONTROL_DEFAULT_SOCKET ")\n"
 		"  --json         machine-readable output (monitor: one object per line)\n");
@@ -350,6 +355,19 @@ static void print_done(void *data, const struct control_record *rec) {
 	}
 }
 
+static void print_waited(void *data, const struct control_record *rec) {
+	struct output *out = data;
+	const char *seat = control_record_get(rec, "seat");
+	if (out->json) {
+		json_record(rec, false, false);
+		putchar('\n');
+	} else if (seat != NULL) {
+		printf("%s %s\n", or_dash(control_record_get(rec, "reason")), seat);
+	} else {
+		puts(or_dash(control_record_get(rec, "reason")));
+	}
+}
+
 /* Records kept in memory: seats need all devices before they print. */
 struct records {
 	char **bufs;
@@ -499,6 +517,8 @@ static const struct command commands[] = {
 	{"login", 4, 0, {"seat", "user", "uid", "container"}, print_done},
 	{"login-leader", 3, 0, {"seat", "pid", "start_time"}, print_done},
 	{"logout", 1, 0, {"seat"}, print_done},
+	{"wait-session", 1, 0, {"seat"}, print_waited},
+	{"move-session", 2, 0, {"from", "seat"}, print_done},
 };
 
 int main(int argc, char *argv[]) {

@@ -53,6 +53,14 @@
  *              ends when the leader exits. "done" then "end", or "error"
  *   "logout" seat= -> ends SEAT's session: "done" then "end", or "error" (no session)
  *   "sessions" -> one "session" record per session, in the order of the logins, then "end"
+ *   "wait-session" seat=
+ *              -> once the session on SEAT leaves it: "done" reason=logout|exited|container|
+ *              moved [seat=NEW, for moved] then "end"; "error" at once if SEAT has no session
+ *              (of the peer's uid, for an unprivileged peer). One wait a connection at a time.
+ *   "move-session" from= seat=
+ *              -> records that the session on FROM moved to SEAT (after its container was
+ *              attached to SEAT and switched there): "done" then "end", or "error" (FROM has
+ *              no session, SEAT is unknown or has one)
  *              A session also ends when its container is unregistered or exits. They are kept
  *              in the run directory: a daemon started again keeps those whose leader still
  *              runs (the same process, by its start time) in its re-adopted container, and
@@ -65,7 +73,8 @@
  *              action (attach|detach) seat container (detach: "all" for every one), or
  *              action switch seat container (now active) from (or absent) forced (yes|no), or
  *              action (login|logout) seat user container, logout with reason
- *              (logout|exited|container: logged out, its leader exited, its container went)
+ *              (logout|exited|container: logged out, its leader exited, its container went),
+ *              or action move seat (the new one) user container from
  *   "session"  seat user uid container leader (its pid, or absent) state (starting: no
  *              leader yet, or active) since (unix seconds of the login)
  *   "seat"     container: the active one (absent: none); containers: every attached one,

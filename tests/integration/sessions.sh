@@ -96,6 +96,31 @@ sa d logout seat1 >/dev/null || fail "logout of seat1"
 [ -z "$(session seat1)" ] || fail "bob's session outlived the logout"
 wait_until "monitors hear the logout" heard_event '"user":"bob","container":"desk1","reason":"logout"'
 
+# wait-session: a waiter hears a move (and where to), then a logout; a seat without a
+# session is refused at once.
+refused "a wait on a seat without a session" "seat seat2 has no session" sa d wait-session seat2
+sa d login seat1 gina 1006 desk1 >/dev/null || fail "login of gina"
+sa d wait-session seat1 >"$work/wait1.out" 2>&1 &
+waiter=$!
+pids+=($waiter)
+sleep 0.5
+kill -0 $waiter || fail "wait-session returned while the session is on seat1: $(cat "$work/wait1.out")"
+refused "a move to a seat with a session" "seat seat1 already has a session: gina's" \
+	sa d move-session seat1 seat1
+refused "a move to an unknown seat" 'unknown seat "seat9"' sa d move-session seat1 seat9
+sa d move-session seat1 seat2 >/dev/null || fail "move of gina's session to seat2"
+wait "$waiter" || fail "wait-session failed: $(cat "$work/wait1.out")"
+[ "$(cat "$work/wait1.out")" = "moved seat2" ] || fail "wait-session after a move: $(cat "$work/wait1.out")"
+[ "$(field seat2 user)" = gina ] && [ -z "$(session seat1)" ] || fail "the move: $(sa d sessions)"
+wait_until "monitors hear the move" heard_event '"action":"move","seat":"seat2","user":"gina","container":"desk1","from":"seat1"'
+sa d wait-session seat2 >"$work/wait2.out" 2>&1 &
+waiter=$!
+pids+=($waiter)
+sleep 0.5
+sa d logout seat2 >/dev/null || fail "logout of gina"
+wait "$waiter" || fail "wait-session failed: $(cat "$work/wait2.out")"
+[ "$(cat "$work/wait2.out")" = "logout" ] || fail "wait-session after a logout: $(cat "$work/wait2.out")"
+
 # A daemon killed and started again keeps the session whose leader still runs (carol's) and
 # drops the one whose leader exited meanwhile (dave's).
 sa d login seat1 carol 1002 desk1 >/dev/null || fail "login of carol"

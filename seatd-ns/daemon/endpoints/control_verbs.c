@@ -96,6 +96,13 @@ int control_verbs_handle(void *data, struct control_client *client,
 	if (strcmp(verb, "sessions") == 0) {
 		return verb_sessions(verbs, client);
 	}
+	if (strcmp(verb, "wait-session") == 0) {
+		return verb_wait_session(verbs, client, control_record_get(request, "seat"));
+	}
+	if (strcmp(verb, "move-session") == 0) {
+		return verb_move_session(verbs, client, control_record_get(request, "from"),
+			control_record_get(request, "seat"));
+	}
 	char message[128];
 	snprintf(message, sizeof(message), "unknown request \"%.64s\"", verb);
 	return send_error(client, message);
@@ -104,4 +111,5 @@ int control_verbs_handle(void *data, struct control_client *client,
 void control_verbs_client_gone(void *data, struct control_client *client) {
 	struct control_verbs *verbs = data;
 	desktops_forget_requester(verbs->desktops, client);
+	verbs_forget_waiter(verbs, client);
 }

@@ -19,6 +19,13 @@
  * (verbs_attach.c), registration and reload (verbs_containers.c), login sessions
  * (verbs_sessions.c).
  */
+/* A client that waits until the session on seat leaves it (wait-session). */
+struct session_waiter {
+	struct session_waiter *next;
+	struct control_client *client;
+	char seat[SEAT_NAME_MAX + 1];
+};
+
 struct control_verbs {
 	struct control_server *control;
 	struct devtable *devices;
@@ -28,6 +35,7 @@ struct control_verbs {
 	struct seats *seats;
 	struct desktops *desktops;
 	struct sessions *sessions;
+	struct session_waiter *waiters;
 	const char *sysfs_root;
 	time_t started;
 	/*

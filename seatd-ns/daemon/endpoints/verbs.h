@@ -42,5 +42,11 @@ int verb_login_leader(struct control_verbs *verbs, struct control_client *client
 	const struct control_record *request);
 int verb_logout(struct control_verbs *verbs, struct control_client *client, const char *seat);
 int verb_sessions(struct control_verbs *verbs, struct control_client *client);
+int verb_wait_session(struct control_verbs *verbs, struct control_client *client,
+	const char *seat);
+int verb_move_session(struct control_verbs *verbs, struct control_client *client,
+	const char *from, const char *seat);
+/* The client is going: it waits no more. */
+void verbs_forget_waiter(struct control_verbs *verbs, struct control_client *client);
 
 #endif

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -21,9 +22,53 @@ static void broadcast_session(struct control_verbs *verbs, const char *action,
 	}
 }
 
+/* Answers the clients that wait on seat: "done" reason= [seat=NEW], then "end". */
+static void answer_waiters(struct control_verbs *verbs, const struct session *s,
+	const char *seat, enum session_end why) {
+	struct session_waiter **p = &verbs->waiters;
+	while (*p != NULL) {
+		struct session_waiter *w = *p;
+		if (strcmp(w->seat, seat) != 0) {
+			p = &w->next;
+			continue;
+		}
+		*p = w->next;
+		struct control_builder b;
+		control_builder_init(&b, "done");
+		control_builder_add(&b, "reason", session_end_name(why));
+		control_builder_add(&b, "seat", why == SESSION_END_MOVED ? s->record.seat : NULL);
+		/* A client that cannot take it is dropped when it hangs up. */
+		if (control_client_send(w->client, &b) == 0) {
+			send_end(w->client);
+		}
+		free(w);
+	}
+}
+
+void verbs_forget_waiter(struct control_verbs *verbs, struct control_client *client) {
+	for (struct session_waiter **p = &verbs->waiters; *p != NULL; p = &(*p)->next) {
+		if ((*p)->client == client) {
+			struct session_waiter *w = *p;
+			*p = w->next;
+			free(w);
+			return; /* a client waits once at a time */
+		}
+	}
+}
+
+static bool is_waiting(const struct control_verbs *verbs, const struct control_client *client) {
+	for (const struct session_waiter *w = verbs->waiters; w != NULL; w = w->next) {
+		if (w->client == client) {
+			return true;
+		}
+	}
+	return false;
+}
+
 void control_verbs_session_left(const struct session *s, const char *seat,
 	enum session_end why, void *data) {
 	struct control_verbs *verbs = data;
+	answer_waiters(verbs, s, seat, why);
 	if (why == SESSION_END_MOVED) {
 		broadcast_session(verbs, "move", &s->record, s->record.seat, seat, NULL);
 	} else {
@@ -165,4 +210,58 @@ int verb_sessions(struct control_verbs *verbs, struct control_client *client) {
 		}
 	}
 	return send_end(client);
+}
+
+int verb_wait_session(struct control_verbs *verbs, struct control_client *client,
+	const char *seat) {
+	char message[128];
+	if (seat == NULL) {
+		return send_error(client, "usage: wait-session seat=SEAT");
+	}
+	const struct session *s = sessions_find(verbs->sessions, seat);
+	if (s == NULL) {
+		snprintf(message, sizeof(message), "seat %.64s has no session", seat);
+		return send_error(client, message);
+	}
+	if (is_waiting(verbs, client)) {
+		return send_error(client, "this connection waits for a session already");
+	}
+	struct session_waiter *w = calloc(1, sizeof(*w));
+	if (w == NULL) {
+		return send_error(client, "out of memory");
+	}
+	w->client = client;
+	snprintf(w->seat, sizeof(w->seat), "%s", seat);
+	w->next = verbs->waiters;
+	verbs->waiters = w;
+	return 0; /* answered once the session leaves the seat */
+}
+
+int verb_move_session(struct control_verbs *verbs, struct control_client *client,
+	const char *from, const char *seat) {
+	char message[512];
+	if (from == NULL || seat == NULL) {
+		return send_error(client, "usage: move-session from=SEAT seat=SEAT");
+	}
+	struct session *s = sessions_find(verbs->sessions, from);
+	if (s == NULL) {
+		snprintf(message, sizeof(message), "seat %.64s has no session", from);
+		return send_error(client, message);
+	}
+	if (!seat_is_known(verbs, seat)) {
+		return refuse_seat(client, seat);
+	}
+	const struct session *other = sessions_find(verbs->sessions, seat);
+	if (other != NULL) {
+		snprintf(message, sizeof(message), "seat %s already has a session: %s's, in %s",
+			seat, other->record.user, other->record.container);
+		return send_error(client, message);
+	}
+	if (sessions_move(verbs->sessions, s, seat) == -1) {
+		snprintf(message, sizeof(message), "cannot record the move: %s", strerror(errno));
+		return send_error(client, message);
+	}
+	snprintf(message, sizeof(message), "%s's session moved from %s to %s", s->record.user,
+		from, seat);
+	return send_done(client, message);
 }
