@@ -7,10 +7,12 @@
 /*
  * The control protocol between seatd-ns and its clients (seat-assign, hooks, PAM).
  *
- * Transport: a unix SOCK_SEQPACKET socket (default /run/seatd-ns/control.sock), mode 0600, or
- * 0660 and the group's when a control group is configured. The daemon serves root, and
- * members of that group, checked with SO_PEERCRED and SO_PEERGROUPS; anyone else gets one
- * "error" record and is disconnected.
+ * Transport: a unix SOCK_SEQPACKET socket (default /run/seatd-ns/control.sock), mode 0666
+ * (its group the control group's, when one is configured). Anyone may connect: the daemon
+ * serves every verb to root and members of that group, checked with SO_PEERCRED and
+ * SO_PEERGROUPS; anyone else may use only "sessions" and "wait-session" (for a session of
+ * their own uid), and any other verb gets one "error" record and a disconnect. At most 8
+ * connections of one unprivileged uid, and room is kept for root's.
  *
  * Every message, both ways, is one record: NUL-terminated strings, the first the record's
  * type ([a-z0-9_-], not first "-"), then fields "key=value". Keys are [a-z0-9_]; values any

@@ -6,7 +6,7 @@
 # hear login and logout. Two seats of the recorded host, real unprivileged containers.
 . "$(dirname "$0")/lib.sh"
 need_root
-need jq unshare tar udevadm nsenter pgrep
+need jq unshare tar udevadm nsenter pgrep setpriv
 in_own_netns "$@"
 unpack_fixture
 . "$(dirname "$0")/monitored.sh"
@@ -100,7 +100,19 @@ wait_until "monitors hear the logout" heard_event '"user":"bob","container":"des
 # session is refused at once.
 refused "a wait on a seat without a session" "seat seat2 has no session" sa d wait-session seat2
 sa d login seat1 gina 1006 desk1 >/dev/null || fail "login of gina"
-sa d wait-session seat1 >"$work/wait1.out" 2>&1 &
+# Anyone may connect: a user lists the sessions and waits for their own, and nothing more.
+chmod 0711 "$work" "$work/d"
+as_uid() { local uid=$1; shift; setpriv --reuid="$uid" --regid="$uid" --clear-groups -- "$@"; }
+[ "$(as_uid 1007 "$SEAT_ASSIGN" --socket "$work/d/control.sock" --json sessions | jq -r '.[0].user')" = gina ] ||
+	fail "a user cannot list the sessions"
+refused "a wait for another user's session" "seat seat1 has no session of yours" \
+	as_uid 1007 "$SEAT_ASSIGN" --socket "$work/d/control.sock" wait-session seat1
+refused "a login by a user" "permission denied" \
+	as_uid 1006 "$SEAT_ASSIGN" --socket "$work/d/control.sock" login seat2 gina 1006 desk2
+refused "a logout by a user" "permission denied" \
+	as_uid 1006 "$SEAT_ASSIGN" --socket "$work/d/control.sock" logout seat1
+[ "$(field seat1 user)" = gina ] || fail "a user's refused request changed the sessions"
+as_uid 1006 "$SEAT_ASSIGN" --socket "$work/d/control.sock" wait-session seat1 >"$work/wait1.out" 2>&1 &
 waiter=$!
 pids+=($waiter)
 sleep 0.5

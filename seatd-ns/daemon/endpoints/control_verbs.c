@@ -42,6 +42,17 @@ int control_verbs_handle(void *data, struct control_client *client,
 	const struct control_record *request) {
 	struct control_verbs *verbs = data;
 	const char *verb = request->type;
+	/* Anyone may connect, to see the sessions and wait for their own: nothing else. */
+	if (!client->privileged && strcmp(verb, "sessions") != 0 &&
+		strcmp(verb, "wait-session") != 0) {
+		if (log_ratelimit_allow(&client->server->refusal_log)) {
+			log_warnf("control request \"%.64s\" of uid %u refused: not root nor in the "
+				  "control group", verb, (unsigned)client->uid);
+		}
+		send_error(client, "permission denied: only root and the control group may do "
+				   "that; others may list the sessions and wait for their own");
+		return -1;
+	}
 	if (strcmp(verb, "devices") == 0) {
 		return verb_devices(verbs, client);
 	}

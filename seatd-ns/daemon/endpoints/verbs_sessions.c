@@ -223,6 +223,11 @@ int verb_wait_session(struct control_verbs *verbs, struct control_client *client
 		snprintf(message, sizeof(message), "seat %.64s has no session", seat);
 		return send_error(client, message);
 	}
+	/* A user's session command waits for its own session, not for another's. */
+	if (!client->privileged && s->record.uid != client->uid) {
+		snprintf(message, sizeof(message), "seat %.64s has no session of yours", seat);
+		return send_error(client, message);
+	}
 	if (is_waiting(verbs, client)) {
 		return send_error(client, "this connection waits for a session already");
 	}
