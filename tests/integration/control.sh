@@ -1,7 +1,8 @@
 #!/bin/bash
 # The control socket: anyone may connect, but only root and the control group get more than
-# the login sessions, checked by the daemon itself from the peer's credentials; malformed and oversized requests get an error and a
-# disconnect, and the daemon goes on serving others. Configuration errors name file and line.
+# the login sessions, checked by the daemon itself from the peer's credentials; malformed and
+# oversized requests get an error and a disconnect, and the daemon goes on serving others.
+# Configuration errors name file and line.
 . "$(dirname "$0")/lib.sh"
 need_root
 need jq setpriv python3 unshare tar
@@ -32,6 +33,25 @@ grep -q 'control request "status" of uid 65534 refused' "$work/d.log" || fail "r
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups -- "$SEAT_ASSIGN" --socket "$socket" \
 	sessions 2>&1) || fail "a stranger cannot list the sessions: $out"
 [ "$out" = "no login sessions" ] || fail "sessions for a stranger: $out"
+# One stranger holds at most 8 connections; root still gets in past them. (The system's
+# python: one in root's home is not the stranger's to run.)
+setpriv --reuid=65534 --regid=65534 --clear-groups -- /usr/bin/python3 - "$socket" <<'PY' ||
+import socket, sys
+held = []
+for i in range(8):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(sys.argv[1])
+    s.send(b"sessions\x00")
+    assert s.recv(8192) == b"end\x00", "connection %d not served" % i
+    held.append(s)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+s.settimeout(5)
+assert s.recv(8192).startswith(b"error\x00message=too many clients"), "a 9th connection served"
+held[0].close()
+PY
+	fail "the connections of one stranger are not bounded"
+sa d --json status >/dev/null || fail "root refused after a stranger's connections"
 
 # Raw clients: garbage, an oversized message, an unknown verb; each is answered and dropped.
 python3 - "$socket" <<'PY' || fail "raw client checks failed"
