@@ -5,9 +5,10 @@
 #include <stdio.h>
 
 /*
- * Small text files of the run directory that a daemon started again reads back (the login
- * sessions): read whole, split in lines that are checked one by one, and written whole
- * through a temporary file and a rename, so that a reader never sees half of one.
+ * Small text files of the run directory that a daemon started again reads back (the
+ * registrations, the login sessions): read whole, split in lines that are checked one by
+ * one, and written whole through a temporary file and a rename, so that a reader never sees
+ * half of one.
  */
 
 #define RUN_FILE_MAX_SIZE (1 << 20) /* far more than any host needs */

@@ -123,9 +123,11 @@ static const char *parse_line(void *data, char *line, int *fatal) {
 
 static int finish(struct parsed *p, int r, struct session_record **out, size_t *n) {
 	if (r == -1) {
+		int saved = errno;
 		free(p->records);
 		*out = NULL;
 		*n = 0;
+		errno = saved;
 		return -1;
 	}
 	*out = p->records;
