@@ -106,7 +106,8 @@ as_uid() { local uid=$1; shift; setpriv --reuid="$uid" --regid="$uid" --clear-gr
 [ "$(as_uid 1007 "$SEAT_ASSIGN" --socket "$work/d/control.sock" --json sessions | jq -r '.[0].user')" = gina ] ||
 	fail "a user cannot list the sessions"
 refused "a wait for another user's session" "seat seat1 has no session of yours" \
-	as_uid 1007 "$SEAT_ASSIGN" --socket "$work/d/control.sock" wait-session seat1
+	timeout 5 setpriv --reuid=1007 --regid=1007 --clear-groups -- \
+	"$SEAT_ASSIGN" --socket "$work/d/control.sock" wait-session seat1
 refused "a login by a user" "permission denied" \
 	as_uid 1006 "$SEAT_ASSIGN" --socket "$work/d/control.sock" login seat2 gina 1006 desk2
 refused "a logout by a user" "permission denied" \
