@@ -103,8 +103,8 @@ sa d login seat1 gina 1006 desk1 >/dev/null || fail "login of gina"
 # Anyone may connect: a user lists the sessions and waits for their own, and nothing more.
 chmod 0711 "$work" "$work/d"
 as_uid() { local uid=$1; shift; setpriv --reuid="$uid" --regid="$uid" --clear-groups -- "$@"; }
-[ "$(as_uid 1007 "$SEAT_ASSIGN" --socket "$work/d/control.sock" --json sessions | jq -r '.[0].user')" = gina ] ||
-	fail "a user cannot list the sessions"
+out=$(as_uid 1007 "$SEAT_ASSIGN" --socket "$work/d/control.sock" --json sessions)
+[ "$(jq -r '.[0].user' <<<"$out")" = gina ] || fail "a user cannot list the sessions: $out"
 refused "a wait for another user's session" "seat seat1 has no session of yours" \
 	timeout 5 setpriv --reuid=1007 --regid=1007 --clear-groups -- \
 	"$SEAT_ASSIGN" --socket "$work/d/control.sock" wait-session seat1
@@ -125,7 +125,8 @@ sa d move-session seat1 seat2 >/dev/null || fail "move of gina's session to seat
 wait "$waiter" || fail "wait-session failed: $(cat "$work/wait1.out")"
 [ "$(cat "$work/wait1.out")" = "moved seat2" ] || fail "wait-session after a move: $(cat "$work/wait1.out")"
 [ "$(field seat2 user)" = gina ] && [ -z "$(session seat1)" ] || fail "the move: $(sa d sessions)"
-wait_until "monitors hear the move" heard_event '"action":"move","seat":"seat2","user":"gina","container":"desk1","from":"seat1"'
+wait_until "monitors hear the move" heard_event \
+	'"action":"move","seat":"seat2","user":"gina","container":"desk1","from":"seat1"'
 sa d wait-session seat2 >"$work/wait2.out" 2>&1 &
 waiter=$!
 pids+=($waiter)

@@ -92,6 +92,20 @@ static int refuse_seat(struct control_client *client, const char *seat) {
 	return send_error(client, message);
 }
 
+/* Whether seat has a session; if so the client heard whose, and *status is the reply's. */
+static bool seat_is_taken(struct control_verbs *verbs, struct control_client *client,
+	const char *seat, int *status) {
+	const struct session *other = sessions_find(verbs->sessions, seat);
+	if (other == NULL) {
+		return false;
+	}
+	char message[512];
+	snprintf(message, sizeof(message), "seat %s already has a session: %s's, in %s", seat,
+		other->record.user, other->record.container);
+	*status = send_error(client, message);
+	return true;
+}
+
 int verb_login(struct control_verbs *verbs, struct control_client *client,
 	const struct control_record *request) {
 	const char *seat = control_record_get(request, "seat");
@@ -99,6 +113,7 @@ int verb_login(struct control_verbs *verbs, struct control_client *client,
 	const char *uid_text = control_record_get(request, "uid");
 	const char *container = control_record_get(request, "container");
 	char message[512];
+	int status;
 	uid_t uid;
 	if (seat == NULL || user == NULL || uid_text == NULL || container == NULL) {
 		return send_error(client, "usage: login seat=SEAT user=USER uid=UID "
@@ -118,13 +133,10 @@ int verb_login(struct control_verbs *verbs, struct control_client *client,
 	if (!seat_is_known(verbs, seat)) {
 		return refuse_seat(client, seat);
 	}
-	const struct session *other = sessions_find(verbs->sessions, seat);
-	if (other != NULL) {
-		snprintf(message, sizeof(message), "seat %s already has a session: %s's, in %s",
-			seat, other->record.user, other->record.container);
-		return send_error(client, message);
+	if (seat_is_taken(verbs, client, seat, &status)) {
+		return status;
 	}
-	other = sessions_find_user(verbs->sessions, user);
+	const struct session *other = sessions_find_user(verbs->sessions, user);
 	if (other != NULL) {
 		snprintf(message, sizeof(message), "%s already has a session on seat %s", user,
 			other->record.seat);
@@ -248,6 +260,7 @@ int verb_move_session(struct control_verbs *verbs, struct control_client *client
 	if (from == NULL || seat == NULL) {
 		return send_error(client, "usage: move-session from=SEAT seat=SEAT");
 	}
+	int status;
 	struct session *s = sessions_find(verbs->sessions, from);
 	if (s == NULL) {
 		snprintf(message, sizeof(message), "seat %.64s has no session", from);
@@ -256,11 +269,8 @@ int verb_move_session(struct control_verbs *verbs, struct control_client *client
 	if (!seat_is_known(verbs, seat)) {
 		return refuse_seat(client, seat);
 	}
-	const struct session *other = sessions_find(verbs->sessions, seat);
-	if (other != NULL) {
-		snprintf(message, sizeof(message), "seat %s already has a session: %s's, in %s",
-			seat, other->record.user, other->record.container);
-		return send_error(client, message);
+	if (seat_is_taken(verbs, client, seat, &status)) {
+		return status;
 	}
 	if (sessions_move(verbs->sessions, s, seat) == -1) {
 		snprintf(message, sizeof(message), "cannot record the move: %s", strerror(errno));
