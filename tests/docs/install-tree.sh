@@ -2,9 +2,9 @@
 # `meson install` with DESTDIR gives the tree a distribution ships: the daemon, the client,
 # the systemd unit, the commented configuration where the daemon reads it, the LXC include
 # naming the hook where the hook is installed, the hook, the container's logind service with
-# its unit and D-Bus policy, and the man pages (when scdoc was found), each of which renders
-# with `man -l`. Installs into a temporary directory and
-# removes it.
+# its unit and D-Bus policy, greetd@.service with the greeter's launcher and its helper, and
+# the man pages (when scdoc was found), each of which renders with `man -l`. Installs into a
+# temporary directory and removes it.
 #
 # Usage: install-tree.sh SOURCE_ROOT BUILD_ROOT NAME=DIR...
 #   NAME: prefix sbindir bindir libexecdir datadir mandir (absolute), and man=yes|no
@@ -53,8 +53,11 @@ include=$datadir/seatd-ns/lxc/seatd-ns.conf
 logind=$sbindir/seatd-ns-logind
 logind_unit=$prefix/lib/systemd/system/seatd-ns-logind.service
 logind_policy=$datadir/dbus-1/system.d/seatd-ns-logind.conf
+greeter=$libexecdir/seatd-ns/seatd-ns-greeter
+bind_into=$libexecdir/seatd-ns/seatd-ns-bind-into
+greetd_unit=$prefix/lib/systemd/system/greetd@.service
 expected=("$daemon" "$client" "$sbindir/seatd-ns-probe" "$unit" "$conf" "$hook" "$include"
-	"$logind" "$logind_unit" "$logind_policy")
+	"$logind" "$logind_unit" "$logind_policy" "$greeter" "$bind_into" "$greetd_unit")
 pages=(man8/seatd-ns.8 man1/seat-assign.1 man5/seats.conf.5 man7/seatd-ns-lxc.7
 	man8/seatd-ns-logind.8)
 if [ "$man" = yes ]; then
@@ -66,7 +69,7 @@ fi
 for file in "${expected[@]}"; do
 	[ -f "$dest$file" ] || fail "not installed: $file"
 done
-for exe in "$daemon" "$client" "$hook" "$logind"; do
+for exe in "$daemon" "$client" "$hook" "$logind" "$greeter" "$bind_into"; do
 	[ -x "$dest$exe" ] || fail "not executable: $exe"
 done
 
