@@ -1,6 +1,7 @@
 """Greeters: greetd on the guest host, one instance per seat, each greeter (cage, foot, agreety)
 drawn by the seat's container through desktop/greeter/seatd-ns-greeter; a wrong password and
-an unknown user typed on seat1 are refused, no session starts, seat2's greeter is untouched.
+an unknown user typed on seat1 are refused, no session starts, seat2's greeter is untouched;
+the right password gets greetd's session, and the greeter comes back when it ends.
 Not in a whole run (`lab-test.sh BUILD login`, meson test lab-login): it needs the seats free
 of the desktops scenario's compositors."""
 
@@ -33,6 +34,7 @@ def run(checks):
     checks.check(after == before and all(after.values()), "greetd and both greeters ran "
                  "through it, the same processes (%s)" % after, "before: %s" % before)
     seat2_untouched(checks)
+    accepted(checks, before["cage-desk1"])
     stop(checks)
 
 
@@ -172,6 +174,34 @@ def seat2_untouched(checks):
     r = checks.desktops.screen_check("gpu2", COLOURS["seat2"][1], "greeter-after")
     checks.check(r.returncode == 0, "gpu2 still shows seat2's greeter (%s)" % r.stdout.strip(),
                  r.stderr)
+
+
+def accepted(checks, cage):
+    """alice with her password: greetd opens her session on the host, whose command
+    (seat-assign wait-session seat1) ends at once, no login session being recorded without
+    the PAM module, and greetd starts the greeter again: a new cage in desk1, prompting,
+    through greetd's socket bound there anew."""
+    log = lambda: greeter_log(checks, "desk1")
+    type_line(checks, USER)
+    wait_for(lambda: log().count("Password:") >= 3, 30, 1)
+    t = time.monotonic()
+    type_line(checks, PASSWORD)
+    opened = "pam_unix\\(greetd:session\\): session opened for user %s" % USER
+    checks.check(wait_for(lambda: re.search(opened, read(checks.lab.path(
+        "out", "syslog.log"))), 30), "alice's password: greetd opens her session (/%s/)"
+        % opened, log() + read(checks.lab.path("out", "syslog.log"))[-2000:])
+    greetd_log = lambda: read(checks.lab.path("out", "greetd-seat1.log"))
+    checks.check(wait_for(lambda: "seat seat1 has no session" in greetd_log(), 30),
+                 "its command, seat-assign wait-session seat1, finds no login session and "
+                 "ends", greetd_log()[-2000:])
+    back = wait_for(lambda: pids(checks)["cage-desk1"] not in (None, cage) and
+                    "desk1 login:" in log() and "Login incorrect" not in log(), 90, 3)
+    checks.check(back, "the greeter comes back on seat1, a new cage (%s, was %s), %.1fs after "
+                 "the password" % (pids(checks)["cage-desk1"], cage, time.monotonic() - t),
+                 log() + greetd_log()[-2000:])
+    rc, out, err = checks.lab.agent.run("%s sessions" % checks.seat_assign)
+    checks.check(rc == 0 and out.strip() == "no login sessions",
+                 "seat-assign sessions: still none", out + err)
 
 
 def stop(checks):
