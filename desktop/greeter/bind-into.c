@@ -39,7 +39,6 @@ int main(int argc, char **argv) {
 	if (tree == -1) {
 		return fail("cannot take", argv[2]);
 	}
-	snprintf(dir + strlen(dir), sizeof(dir) - strlen(dir), "/.");
 	int root = open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root == -1) {
 		return fail("no container root at", proc);
@@ -52,7 +51,7 @@ int main(int argc, char **argv) {
 		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS,
 	};
-	int dir_fd = (int)syscall(SYS_openat2, root, dir + 1, &how, sizeof(how));
+	int dir_fd = (int)syscall(SYS_openat2, root, dir[0] ? dir + 1 : ".", &how, sizeof(how));
 	if (dir_fd == -1) {
 		return fail("no directory in the container for", argv[3]);
 	}
