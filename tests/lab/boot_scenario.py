@@ -179,6 +179,7 @@ class BootChecks:
             self.s.check(r.returncode == 1, "%s's display does not (%s)"
                          % (other, r.stdout.strip()), r.stderr)
         for c, key in (("desk1", "a"), ("desk2", "b")):
+            self.s.desktops.keyboard_check(c)
             self.s.send_key(GPU_OF[c], key)
             self.s.desktops.typed_into(c, key)
         self.s.desktops.typed_check()

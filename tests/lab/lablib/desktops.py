@@ -115,6 +115,24 @@ class Desktops:
         if container in self.up:
             self.typed[container] = self.typed.get(container, "") + qcode
 
+    def keyboard_check(self, container, timeout=30):
+        """Before keys are typed on `container`'s seat: its compositor holds a keyboard of the
+        seat open (compositor.sh keyboards), or the keys would reach nobody."""
+        if container not in self.up:
+            return
+        comp = self.script("compositor.sh")
+        deadline = time.monotonic() + timeout
+        while True:
+            rc, out, err = self.checks.cexec(container, "%s keyboards" % comp)
+            if out.strip() or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        self.logs(container)
+        log = read(self.checks.lab.path("out", container, "compositor.log"))
+        self.checks.check(bool(out.strip()), "%s's compositor holds a keyboard of %s open (%s)"
+                          % (container, SEAT_OF[container], " ".join(out.split()) or "none"),
+                          err + "\n".join(log.splitlines()[-20:]))
+
     def typed_check(self):
         """What the keys typed so far made in each compositor's terminal (compositor.sh typed):
         its own seat's keys, those of a hotplugged keyboard included, and nobody else's."""

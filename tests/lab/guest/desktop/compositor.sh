@@ -7,6 +7,7 @@
 #   compositor.sh start [--out DIR] [--timeout SECONDS]
 #   compositor.sh stop [--out DIR]
 #   compositor.sh typed [--out DIR]
+#   compositor.sh keyboards [--out DIR]
 #
 # start returns once the compositor is up: its Wayland socket exists, it announces an output
 # (wl_output with a current mode, asked with weston-info) and the client has drawn. It prints
@@ -16,6 +17,8 @@
 # it needs is missing (seatd socket, GPU node, program); 124 not up within the timeout.
 # typed prints what was typed into the terminal on the seat's keyboard since start (keys that
 # went all the way through cage: evdev fd from libseat, libinput, Wayland, the terminal's pty).
+# keyboards prints the keyboard nodes the compositor holds open, one per line (a key typed
+# while it holds none is lost: the kernel hands it to nobody in the container).
 #
 # Env: SEATD_SOCK (default /run/seatd.sock), DESKTOP_UID (default 1000), DESKTOP_COLOR (ANSI
 # background 41, 42, 44, 45 or 46, default from the seat: seat1 blue, seat2 green, others magenta),
@@ -28,7 +31,7 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/session.sh"
 usage() {
-	echo "usage: compositor.sh start|stop|typed [--out DIR] [--timeout SECONDS]" >&2
+	echo "usage: compositor.sh start|stop|typed|keyboards [--out DIR] [--timeout SECONDS]" >&2
 	exit 2
 }
 [ $# -ge 1 ] || usage
@@ -72,6 +75,17 @@ stop)
 	;;
 typed)
 	cat "$runtime/typed" 2>/dev/null
+	exit 0
+	;;
+keyboards)
+	# By device number: the path of an fd that libseat passed from the host names the host's
+	# /dev, not the container's.
+	pid=$(cat "$out/compositor.pid" 2>/dev/null) || exit 0
+	held=$(stat -L -c %t:%T /proc/"$pid"/fd/* 2>/dev/null)
+	for node in /dev/input/event*; do
+		udevadm info -q property -n "$node" 2>/dev/null | grep -qx ID_INPUT_KEYBOARD=1 &&
+			grep -qx "$(stat -c %t:%T "$node")" <<<"$held" && echo "$node"
+	done
 	exit 0
 	;;
 start) ;;
