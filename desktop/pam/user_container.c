@@ -197,10 +197,24 @@ int user_container_create(struct user_container *uc, const char *template,
 		errno = EIO;
 		goto fail;
 	}
+	/*
+	 * Neither the handle opened before the clone existed nor the clone's is fit to start
+	 * it: clearing lxc.idmap leaves liblxc's pointer to the freed root mapping, and the
+	 * start fails. A new handle reads the saved configuration.
+	 */
+	struct lxc_container *fresh = lxc_container_new(clone->name, lxcpath);
+	if (fresh == NULL || !fresh->is_defined(fresh)) {
+		snprintf(why, len, "LXC cannot read the new container %s back", clone->name);
+		if (fresh != NULL) {
+			lxc_container_put(fresh);
+		}
+		errno = EIO;
+		goto fail;
+	}
 	lxc_container_put(t);
-	/* The handle opened before the clone existed does not see it: the clone's is used. */
+	lxc_container_put(clone);
 	lxc_container_put(uc->c);
-	uc->c = clone;
+	uc->c = fresh;
 	return 0;
 fail:;
 	int saved = errno;
