@@ -37,6 +37,55 @@ static int make_runtime_dir(struct lxc_container *c, const struct passwd *pw, ch
 	return 0;
 }
 
+/*
+ * liblxc's attach makes the attached process a child of its caller. The desktop must not
+ * be the display manager's child: the display manager does not reap it, and its zombie,
+ * which stays in the container's pid namespace, keeps the container's init from ever
+ * finishing (a stop or kill of the container then hangs). A short-lived helper process
+ * attaches instead and exits: the desktop goes to init (or the nearest subreaper), which
+ * reaps it. *pid is the desktop's pid, read from the helper through a pipe.
+ */
+static int attach_orphan(struct lxc_container *c, lxc_attach_command_t *cmd,
+	lxc_attach_options_t *options, pid_t *pid) {
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) == -1) {
+		return -1;
+	}
+	pid_t helper = fork();
+	if (helper == -1) {
+		int saved = errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		errno = saved;
+		return -1;
+	}
+	if (helper == 0) {
+		pid_t attached = -1;
+		close(pipefd[0]);
+		if (c->attach(c, lxc_attach_run_command, cmd, options, &attached) < 0) {
+			attached = -1;
+		}
+		(void)!write(pipefd[1], &attached, sizeof(attached));
+		_exit(attached > 0 ? 0 : 1);
+	}
+	close(pipefd[1]);
+	pid_t attached = -1;
+	ssize_t n;
+	do {
+		n = read(pipefd[0], &attached, sizeof(attached));
+	} while (n == -1 && errno == EINTR);
+	close(pipefd[0]);
+	int status;
+	while (waitpid(helper, &status, 0) == -1 && errno == EINTR) {
+	}
+	if (n != (ssize_t)sizeof(attached) || attached <= 0) {
+		errno = EIO;
+		return -1;
+	}
+	*pid = attached;
+	return 0;
+}
+
 int desktop_start(struct lxc_container *c, const struct passwd *pw, const char *command,
 	const struct desktop_env *env, pid_t *pid, char *why, size_t len) {
 	char vars[9][512];
@@ -78,15 +127,18 @@ int desktop_start(struct lxc_container *c, const struct passwd *pw, const char *
 	options.stdin_fd = options.stdout_fd = options.stderr_fd = null;
 	char *argv[] = {"/bin/sh", "-c", script, NULL};
 	lxc_attach_command_t cmd = {.program = argv[0], .argv = argv};
-	int r = c->attach(c, lxc_attach_run_command, &cmd, &options, pid);
-	close(null);
-	if (r < 0) {
-		snprintf(why, len, "cannot start the desktop (%s) in the container %s", command,
-			c->name);
-		errno = EIO;
-		return -1;
+	if (attach_orphan(c, &cmd, &options, pid) == -1) {
+		snprintf(why, len, "cannot start the desktop (%s) in the container %s%s%s", command,
+			c->name, errno != EIO ? ": " : "", errno != EIO ? strerror(errno) : "");
+		goto fail;
 	}
+	close(null);
 	return 0;
+fail:;
+	int saved = errno;
+	close(null);
+	errno = saved;
+	return -1;
 }
 
 unsigned long long desktop_start_time(pid_t pid) {
