@@ -33,33 +33,107 @@ pivots_before=$(find /sys/fs/cgroup -maxdepth 2 -name lxc.pivot 2>/dev/null | so
 
 users=()
 etc_service=/etc/pam.d/seatd-ns-test-$$
+# Meson's timeout kills a test (SIGTERM, then SIGKILL half a second later) before its cleanup
+# can end: a run cleans up after earlier ones too. Their users, PAM services, containers and
+# scratch directories carry their pid (the scratch directory's pam.pid): those of a run that
+# still runs are left alone, and nothing else is touched.
+echo $$ >"$work/pam.pid"
+live_run() { grep -qs 'pam\.sh' "/proc/$1/cmdline"; }
+# stop_containers LXCPATH: stops and destroys the containers there, none waited on for long.
+stop_containers() {
+	local ct
+	for ct in $(timeout 10 lxc-ls -P "$1" 2>/dev/null); do
+		timeout 20 lxc-stop -P "$1" -n "$ct" -k >/dev/null 2>&1
+		timeout 20 lxc-destroy -P "$1" -n "$ct" -f >/dev/null 2>&1
+	done
+}
+# remove_user NAME: the test user, its processes killed first. userdel refuses a user with
+# processes, zombies too: a desktop killed with its container is init's to reap, which takes
+# a moment.
+remove_user() {
+	for _ in $(seq 50); do
+		pkill -KILL -u "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	local out
+	out=$(timeout 10 userdel "$1" 2>&1) || echo "userdel $1 failed: $out" >&2
+}
+# remove_cgroups PID: LXC's cgroups of the run's containers (desktop-sdnpaPID and
+# desktop-sdnpbPID), which stay after a stop, in every hierarchy; their processes killed if a
+# run was killed with them running.
+remove_cgroups() {
+	local dir procs
+	find /sys/fs/cgroup -mindepth 2 -maxdepth 2 -type d \
+		-regex ".*/lxc\.\(monitor\|payload\)\.desktop-sdnp[ab]$1\(-[0-9]+\)?" 2>/dev/null |
+		while read -r dir; do
+			for _ in 1 2 3; do
+				procs=$(find "$dir" -name cgroup.procs -exec cat {} + 2>/dev/null)
+				[ -z "$procs" ] && break
+				kill -KILL $procs 2>/dev/null
+				sleep 0.2
+			done
+			find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null ||
+				echo "cgroup $dir cannot be removed" >&2
+		done
+}
+earlier_runs() {
+	local dir pid u pivot
+	for dir in "${TMPDIR:-/tmp}"/seatd-ns-test.*; do
+		[ -f "$dir/pam.pid" ] && [ "$dir" != "$work" ] || continue
+		pid=$(cat "$dir/pam.pid")
+		live_run "$pid" && continue
+		echo "cleaning up after an earlier run ($pid) killed before its cleanup" >&2
+		[ -d "$dir/lxc" ] && stop_containers "$dir/lxc"
+		# Its daemon, greeters and PAM sessions.
+		grep -lsF "$dir/" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3 |
+			xargs -r kill -KILL 2>/dev/null
+		awk -v w="$dir/" 'index($5, w) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+			xargs -r -n 1 umount -l 2>/dev/null
+		rm -rf "$dir"
+	done
+	for u in $(getent passwd | cut -d: -f1 | grep -E '^sdnp[ab][0-9]+$'); do
+		pid=${u#sdnp?}
+		live_run "$pid" || remove_user "$u"
+	done
+	find /sys/fs/cgroup -mindepth 2 -maxdepth 2 -type d -regex '.*/lxc\.\(monitor\|payload\)\.desktop-sdnp[ab][0-9]+\(-[0-9]+\)?' 2>/dev/null |
+		sed 's/.*desktop-sdnp[ab]\([0-9]*\).*/\1/' | sort -u | while read -r pid; do
+			live_run "$pid" || remove_cgroups "$pid"
+		done
+	for u in /etc/pam.d/seatd-ns-test-*; do
+		[ -e "$u" ] || continue
+		live_run "${u##*-}" || rm -f "$u"
+	done
+}
 pam_cleanup() {
-	local status=$1
+	local status=$1 u
 	rm -f "$etc_service"
 	if [ "$status" -ne 0 ] && [ "$status" -ne "$SKIP" ]; then
 		echo "--- PAM sessions" >&2
-		tail -n 5 "$work"/*.pam 2>/dev/null >&2
+		for f in "$work"/*.pam; do
+			[ -f "$f" ] && { echo "$f:"; tail -n 5 "$f"; } >&2
+		done
 		echo "--- LXC (hooks and errors)" >&2
 		grep -hE 'seatd-ns-hook|ERROR' "$lxcpath"/*.log 2>/dev/null | tail -n 20 >&2
 	fi
-	for ct in $(lxc-ls -P "$lxcpath" 2>/dev/null); do
-		lxc-stop -P "$lxcpath" -n "$ct" -k >/dev/null 2>&1
-		lxc-destroy -P "$lxcpath" -n "$ct" -f >/dev/null 2>&1
-	done
+	stop_containers "$lxcpath"
 	for u in "${users[@]}"; do
-		pkill -KILL -u "$u" 2>/dev/null
-		userdel "$u" >/dev/null 2>&1 || echo "userdel $u failed" >&2
+		remove_user "$u"
 	done
+	remove_cgroups $$
 	find /sys/fs/cgroup -maxdepth 2 -name lxc.pivot 2>/dev/null | while read -r pivot; do
 		grep -qxF "$pivot" <<<"$pivots_before" || rmdir "$pivot" 2>/dev/null || true
 	done
 }
+(set +e; earlier_runs)
 trap 'st=$?; set +e; pam_cleanup $st; (exit $st); cleanup' EXIT
 
 # Two users of this test, each with a home of their own.
 for who in a b; do
 	u=sdnp$who$$
-	useradd -M -d "$work/home/$u" -s /bin/sh "$u" || fail "useradd $u"
+	# No subordinate ids: userdel takes a process in a user's range for theirs (the
+	# greeters' and the containers' ids shifted by 200000 would be in one).
+	useradd -M -d "$work/home/$u" -s /bin/sh -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$u" ||
+		fail "useradd $u"
 	users+=("$u")
 	mkdir -m 700 "$work/home/$u"
 	chown "$u:" "$work/home/$u"
@@ -111,7 +185,9 @@ desk desk2
 register desk1 || fail "register desk1"
 register desk2 || fail "register desk2"
 active() { sa d --json seats | jq -r --arg s "$1" '.[] | select(.name == $s) | .container'; }
-attached() { sa d --json seats | jq -r --arg s "$1" '.[] | select(.name == $s) | .containers'; }
+attached() {
+	sa d --json seats | jq -r --arg s "$1" '.[] | select(.name == $s) | .containers | join(" ")'
+}
 wait_until "seat1 is desk1's" test "$(active seat1)" = desk1
 wait_until "seat2 is desk2's" test "$(active seat2)" = desk2
 
@@ -145,12 +221,14 @@ login() {
 	fail "$name: the session neither opened nor failed in 60 s"
 }
 # A line ends it, not the end of the FIFO: processes started later hold its write end too.
+# A refused session's pam-session has exited (or is exiting): the line then goes nowhere,
+# not killing the test with SIGPIPE. Its exit status: 0 closed, 1 not opened, 2 not closed.
 # Meson kills a test that times out without its cleanup: no wait here is unbounded.
 close() {
 	local name=$1 fd proc
 	fd=$(eval echo "\$${1}_fd")
 	proc=$(eval echo "\$${1}_proc")
-	echo >&"$fd"
+	(trap '' PIPE; echo >&"$fd") 2>/dev/null || true
 	exec {fd}>&-
 	exited "$proc" "$name did not close in 60 s: $(cat "$work/$name.pam")"
 }
@@ -185,6 +263,10 @@ wait_until "desk1 lets the seat go" has_events desk1 disable 1
 [ "$(session seat1 container)" = "$ct_a" ] || fail "the session is not in $ct_a"
 [ "$(session seat1 state)" = active ] || fail "the session has no leader: $(sa d sessions)"
 leader=$(session seat1 leader)
+# Not a child of the display manager, which would not reap it: its zombie would keep the
+# container's init from finishing, and the container from stopping.
+[ "$(awk '/^PPid:/ { print $2 }' "/proc/$leader/status")" != "$a1_proc" ] ||
+	fail "the desktop (pid $leader) is a child of the display manager"
 # The desktop runs as the user, as the host sees it, and writes the user's files in the home.
 wait_until "the desktop ran" test -s "$work/home/$user_a/desktop.out"
 out="$work/home/$user_a/desktop.out"
@@ -242,13 +324,13 @@ else
 	login b2 seat1-none "$user_b"
 	grep -q '^open failed' "$work/b2.pam" || fail "a login without a template opened"
 	grep -q "^error: .*no template" "$work/b2.pam" || fail "no template: $(cat "$work/b2.pam")"
-	close b2
+	close b2 && fail "pam-session says the refused b2 closed"
 fi
 login b3 seat1-bad "$user_b"
 grep -q '^open failed' "$work/b3.pam" || fail "a container that does not start was logged in"
 grep -q "^error: .*$ct_b failed to start" "$work/b3.pam" ||
 	fail "the failed start is not said: $(cat "$work/b3.pam")"
-close b3
+close b3 && fail "pam-session says the refused b3 closed"
 pamtester_out=$(cp "$work/pam.d/noseat" "$etc_service" &&
 	pamtester "${etc_service##*/}" "$user_b" open_session 2>&1) &&
 	fail "pamtester opened a session without a seat: $pamtester_out"
@@ -257,7 +339,7 @@ rm -f "$etc_service"
 login x1 seat1 "nosuchuser$$"
 grep -q "^error: .*unknown user nosuchuser$$" "$work/x1.pam" ||
 	fail "unknown user: $(cat "$work/x1.pam")"
-close x1
+close x1 && fail "pam-session says the refused x1 closed"
 no_session "a refused login left a session"
 [ -e "$lxcpath/$ct_b" ] && fail "a refused login left the container $ct_b"
 [ "$(active seat1)" = desk1 ] || fail "a refused login left seat1 $(active seat1)'s"
