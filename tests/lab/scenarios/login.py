@@ -1,10 +1,17 @@
-"""Greeters: greetd on the guest host, one instance per seat, each greeter (cage, foot, agreety)
-drawn by the seat's container through desktop/greeter/seatd-ns-greeter; a wrong password and
-an unknown user typed on seat1 are refused, no session starts, seat2's greeter is untouched;
-the right password gets greetd's session, and the greeter comes back when it ends.
+"""Login at a seat: greetd on the guest host, one instance per seat, each greeter (cage, foot,
+agreety) drawn by the seat's container through desktop/greeter/seatd-ns-greeter, and
+pam_seatd_ns in greetd's PAM service. A wrong password and an unknown user typed on seat1 are
+refused, no session starts, seat2's greeter is untouched. alice logs in on seat1 and bob on
+seat2: each one's own container, cloned from the template on the first login, gets the seat
+and shows the user's desktop (cage through seatd-ns-logind, in the user's colour); each one's
+keys reach only their own desktop; loginctl in each container shows its user's session on
+its seat. bob logs out: seat2 shows its greeter again and his container stops. alice logs in
+on seat2 while logged in on seat1: her desktop moves there (follow me), seat1 gets its
+greeter back. alice logs out.
 Not in a whole run (`lab-test.sh BUILD login`, meson test lab-login): it needs the seats free
 of the desktops scenario's compositors."""
 
+import json
 import re
 import time
 
@@ -17,6 +24,14 @@ COLOURS = {"seat1": ("aa5500", "170,85,0"), "seat2": ("5500aa", "85,0,170")}
 GREETER_LOG = "/run/greeter/greeter.log"
 UP_TIMEOUT = 180
 USER, PASSWORD = "alice", "wonderland"
+# The users, their passwords and the colour their desktop paints (user-desktop.sh).
+USERS = {USER: (PASSWORD, "170,0,0"), "bob": ("builder", "0,170,170")}
+TEMPLATE = "desktop-template"
+# greetd's PAM service, every instance's: Debian's, and the module from the build directory.
+PAM_LINE = ("session required /lab/build/desktop/pam/pam_seatd_ns.so template=%s "
+            "desktop=%s after-logout=stop" % (TEMPLATE, guest_path("guest", "desktop",
+                                                                    "user-desktop.sh")))
+DESKTOP_TIMEOUT = 180
 
 
 def run(checks):
@@ -34,20 +49,40 @@ def run(checks):
     checks.check(after == before and all(after.values()), "greetd and both greeters ran "
                  "through it, the same processes (%s)" % after, "before: %s" % before)
     seat2_untouched(checks)
-    accepted(checks, before["cage-desk1"])
+    logged_in(checks, "seat1", USER)
+    logged_in(checks, "seat2", "bob")
+    keys_apart(checks)
+    logged_out(checks, "seat2", "bob")
+    follow_me(checks, USER, "seat1", "seat2")
+    logged_out(checks, "seat2", USER)
     stop(checks)
 
 
 def prepare(checks):
-    """The guest host's user alice (with a password), a syslog for PAM's messages, and in each
-    container a greeter user in the seat's device groups and the host's fontconfig setup, as
-    a desktop container has them; no compositor holds the seats."""
+    """The guest host's users alice and bob (with passwords), a syslog for PAM's messages,
+    pam_seatd_ns in greetd's PAM service, the template of the users' containers, and in each
+    seat's container a greeter user in the seat's device groups and the host's fontconfig
+    setup, as a desktop container has them; no compositor holds the seats."""
     print("== greeters: greetd on each seat, drawn by the seat's container", flush=True)
     lab = checks.lab
     # Each step once, so that the scenario runs again against a running lab too.
-    lab.agent.check("id %s >/dev/null 2>&1 || useradd -m -s /bin/sh %s; echo %s:%s | chpasswd; "
-                    "setsid busybox syslogd -n -O /lab/out/syslog.log </dev/null >/dev/null "
-                    "2>&1 & echo $! >/run/lab-syslogd.pid" % (USER, USER, USER, PASSWORD))
+    for user, (password, _) in USERS.items():
+        lab.agent.check("id %s >/dev/null 2>&1 || useradd -m -s /bin/sh %s; echo %s:%s | "
+                        "chpasswd" % (user, user, user, password))
+    lab.agent.check("setsid busybox syslogd -n -O /lab/out/syslog.log </dev/null >/dev/null "
+                    "2>&1 & echo $! >/run/lab-syslogd.pid; grep -q pam_seatd_ns "
+                    "/etc/pam.d/greetd || echo '%s' >>/etc/pam.d/greetd" % PAM_LINE)
+    # The template: a desktop container like the seats' own, whose init starts the logind
+    # service for the owner of the home bound in (user-session.sh); the users' containers
+    # from an earlier run against this lab go.
+    rc, out, err = lab.agent.run(
+        "for u in %s; do lxc-stop -n desktop-$u -k 2>/dev/null; lxc-destroy -n desktop-$u "
+        "2>/dev/null; done; lxc-info -n %s >/dev/null 2>&1 || { %s create %s && "
+        "cp -rT /etc/fonts /var/lib/lxc/%s/rootfs/etc/fonts && echo '%s >/run/user-session.log "
+        "2>&1 &' >>/var/lib/lxc/%s/rootfs/etc/init.d/rcS; }"
+        % (" ".join(USERS), TEMPLATE, guest_path("guest", "containers.sh"), TEMPLATE, TEMPLATE,
+           guest_path("guest", "desktop", "user-session.sh"), TEMPLATE), timeout=120)
+    checks.check(rc == 0, "the users' template container %s is made" % TEMPLATE, out + err)
     comp = checks.desktops.script("compositor.sh")
     for c in CONTAINERS.values():
         lab.agent.check("cp -rT /etc/fonts /var/lib/lxc/%s/rootfs/etc/fonts" % c)
@@ -78,10 +113,13 @@ def start(checks):
     started = {}
     for seat in CONTAINERS:
         path = "/etc/seatd-ns/greetd/%s.toml" % seat
+        # SEAT_ASSIGN: for the include's hook, when the PAM module starts a user's container.
         checks.lab.agent.check("mkdir -p /etc/seatd-ns/greetd && cat >%s <<'EOF'\n%sEOF\n"
-                               "cd /; SEATD_NS_SEAT=%s setsid greetd --config %s </dev/null "
-                               ">/lab/out/greetd-%s.log 2>&1 & echo $! >/run/lab-greetd-%s.pid"
-                               % (path, config(seat), seat, path, seat, seat))
+                               "cd /; SEATD_NS_SEAT=%s SEAT_ASSIGN=%s setsid greetd --config %s "
+                               "</dev/null >/lab/out/greetd-%s.log 2>&1 & "
+                               "echo $! >/run/lab-greetd-%s.pid"
+                               % (path, config(seat), seat, checks.seat_assign, path, seat,
+                                  seat))
         started[seat] = time.monotonic()
     return started
 
@@ -137,10 +175,10 @@ def pids(checks):
     return found
 
 
-def type_line(checks, text):
+def type_line(checks, text, seat="seat1"):
     for ch in text:
-        checks.send_key(GPU_OF["seat1"], ch)
-    checks.send_key(GPU_OF["seat1"], "ret")
+        checks.send_key(GPU_OF[seat], ch)
+    checks.send_key(GPU_OF[seat], "ret")
 
 
 def refused(checks, user, password, nth, syslog, what):
@@ -176,32 +214,131 @@ def seat2_untouched(checks):
                  r.stderr)
 
 
-def accepted(checks, cage):
-    """alice with her password: greetd opens her session on the host, whose command
-    (seat-assign wait-session seat1) ends at once, no login session being recorded without
-    the PAM module, and greetd starts the greeter again: a new cage in desk1, prompting,
-    through greetd's socket bound there anew."""
-    log = lambda: greeter_log(checks, "desk1")
-    type_line(checks, USER)
-    wait_for(lambda: log().count("Password:") >= 3, 30, 1)
+def sessions(checks):
+    """seat-assign sessions --json: {seat: its session}."""
+    rc, out, err = checks.lab.agent.run("%s sessions --json" % checks.seat_assign)
+    try:
+        return {x["seat"]: x for x in json.loads(out)}
+    except (ValueError, KeyError, TypeError):
+        return {"error": out + err}
+
+
+def shown(checks, seat, rgb, tag, timeout):
+    """Polls screendumps until the seat's display shows colour rgb: (shown, screen-check's
+    output)."""
+    gpu = GPU_OF[seat]
+    ok = wait_for(lambda: checks.screendumps(tag, quiet=True) or
+                  checks.desktops.screen_check(gpu, rgb, tag).returncode == 0, timeout, 3)
+    return ok, checks.desktops.screen_check(gpu, rgb, tag).stdout.strip()
+
+
+def log_in(checks, seat, user):
+    """USER and their password typed on SEAT's greeter; returns when the password was typed
+    (monotonic)."""
+    c = CONTAINERS[seat]
+    log = lambda: greeter_log(checks, c)
+    asked = log().count("Password:")
+    type_line(checks, user, seat)
+    checks.check(wait_for(lambda: log().count("Password:") > asked, 30, 1),
+                 "%s typed on %s's keyboard: agreety in %s asks for a password" % (user, seat, c),
+                 log())
+    type_line(checks, USERS[user][0], seat)
+    return time.monotonic()
+
+
+def container_log(checks, user):
+    mine = "desktop-" + user
+    return (checks.cexec(mine, "cat /run/user-session.log /run/logind-desktop/logind.log "
+                         "/run/user/*/cage.log 2>/dev/null | tail -n 40; true")[1] +
+            read(checks.lab.path("out", "syslog.log"))[-2000:])
+
+
+def logged_in(checks, seat, user):
+    """USER logs in on SEAT: their own container (desktop-USER, cloned from the template)
+    gets the seat and shows their desktop on the seat's display and not on the other;
+    seat-assign sessions has the session, active, in that container; loginctl in the
+    container shows the user's session on the seat, active."""
+    mine, rgb = "desktop-" + user, USERS[user][1]
+    t = log_in(checks, seat, user)
+    up, how = shown(checks, seat, rgb, "%s-%s" % (user, seat), DESKTOP_TIMEOUT)
+    seconds = round(time.monotonic() - t, 1)
+    checks.check(up, "%s's password on %s: %s's desktop (%s) shows on %s, %ss after the "
+                 "password (%s)" % (user, seat, mine, rgb, GPU_OF[seat], seconds, how),
+                 container_log(checks, user))
+    if up:
+        checks.lab.figures["%s_password_to_desktop_s" % user] = seconds
+    other = [s for s in GPU_OF if s != seat][0]
+    r = checks.desktops.screen_check(GPU_OF[other], rgb, "%s-%s" % (user, seat))
+    checks.check(r.returncode == 1, "%s does not (%s)" % (GPU_OF[other], r.stdout.strip()),
+                 r.stderr)
+    got = sessions(checks).get(seat, {})
+    checks.check(got.get("user") == user and got.get("container") == mine and
+                 got.get("state") == "active", "seat-assign sessions: %s on %s in %s, active"
+                 % (user, seat, mine), got)
+    # loginctl talks only to a system that looks booted by systemd (xorg.py's loginctl).
+    rc, out, err = checks.cexec(mine, "mkdir -p /run/systemd/system; loginctl show-session "
+                                "c1 -p Name -p Seat -p Active")
+    checks.check(out.split() == ["Name=" + user, "Seat=" + seat, "Active=yes"],
+                 "loginctl in %s: session c1 is %s's, on %s, active" % (mine, user, seat),
+                 out + err)
+
+
+def keys_apart(checks):
+    """A key typed on each seat reaches the terminal of the desktop logged in there, and no
+    other (what each banner.sh received)."""
+    typed = {}
+    for seat, key in (("seat1", "x"), ("seat2", "y")):
+        checks.send_key(GPU_OF[seat], key)
+        typed[sessions(checks).get(seat, {}).get("user")] = key
+    for user, key in typed.items():
+        got = lambda: checks.cexec("desktop-%s" % user, "cat /run/user/*/typed; true")[1]
+        checks.check(wait_for(lambda: got() == key, 15, 1), "the key typed on %s's seat (%s) "
+                     "reached %s's desktop, and no other key" % (user, key, user),
+                     "typed: %r" % got())
+
+
+def logged_out(checks, seat, user):
+    """USER's desktop ends (cage exits, as a log out does): the session ends, the seat's
+    greeter comes back on its display, and the user's container stops
+    (after-logout=stop)."""
+    mine, c = "desktop-" + user, CONTAINERS[seat]
     t = time.monotonic()
-    type_line(checks, PASSWORD)
-    opened = "pam_unix\\(greetd:session\\): session opened for user %s" % USER
-    checks.check(wait_for(lambda: re.search(opened, read(checks.lab.path(
-        "out", "syslog.log"))), 30), "alice's password: greetd opens her session (/%s/)"
-        % opened, log() + read(checks.lab.path("out", "syslog.log"))[-2000:])
-    greetd_log = lambda: read(checks.lab.path("out", "greetd-seat1.log"))
-    checks.check(wait_for(lambda: "seat seat1 has no session" in greetd_log(), 30),
-                 "its command, seat-assign wait-session seat1, finds no login session and "
-                 "ends", greetd_log()[-2000:])
-    back = wait_for(lambda: pids(checks)["cage-desk1"] not in (None, cage) and
-                    "desk1 login:" in log() and "Login incorrect" not in log(), 90, 3)
-    checks.check(back, "the greeter comes back on seat1, a new cage (%s, was %s), %.1fs after "
-                 "the password" % (pids(checks)["cage-desk1"], cage, time.monotonic() - t),
-                 log() + greetd_log()[-2000:])
-    rc, out, err = checks.lab.agent.run("%s sessions" % checks.seat_assign)
-    checks.check(rc == 0 and out.strip() == "no login sessions",
-                 "seat-assign sessions: still none", out + err)
+    checks.cexec(mine, "pkill -x cage; true")
+    back, how = shown(checks, seat, COLOURS[seat][1], "%s-logged-out" % user, UP_TIMEOUT)
+    checks.check(back and "%s login:" % c in greeter_log(checks, c),
+                 "%s logs out on %s: the seat's greeter is back on %s, %.1fs after (%s)"
+                 % (user, seat, GPU_OF[seat], time.monotonic() - t, how),
+                 greeter_log(checks, c) + read(checks.lab.path("out", "greetd-%s.log" % seat)))
+    checks.check(seat not in sessions(checks), "seat-assign sessions: none on %s" % seat,
+                 sessions(checks))
+    state = lambda: checks.lab.agent.run("lxc-info -n %s -s -H" % mine)[1].strip()
+    checks.check(wait_for(lambda: state() == "STOPPED", 30, 1),
+                 "%s is stopped (after-logout=stop)" % mine, state())
+
+
+def follow_me(checks, user, there, here):
+    """USER, logged in on THERE, logs in on HERE: their running desktop moves (the same
+    session and leader, user-desktop.sh, which starts cage again on HERE's GPU), HERE shows
+    it, THERE gets its greeter back; one session, now on HERE."""
+    mine, rgb = "desktop-" + user, USERS[user][1]
+    leader = sessions(checks).get(there, {}).get("leader")
+    t = log_in(checks, here, user)
+    moved, how = shown(checks, here, rgb, "%s-moved" % user, DESKTOP_TIMEOUT)
+    checks.check(moved, "%s logs in on %s while on %s: the desktop shows on %s, %.1fs after "
+                 "the password (%s)" % (user, here, there, GPU_OF[here], time.monotonic() - t,
+                                        how), container_log(checks, user))
+    back, how = shown(checks, there, COLOURS[there][1], "%s-left" % user, UP_TIMEOUT)
+    checks.check(back, "%s shows %s's greeter again (%s)" % (GPU_OF[there], there, how),
+                 greeter_log(checks, CONTAINERS[there]))
+    found = sessions(checks)
+    now = found.get(here, {})
+    checks.check(now.get("user") == user and now.get("leader") == leader and
+                 there not in found, "seat-assign sessions: %s on %s only, the same "
+                 "leader (%s)" % (user, here, leader), found)
+    rc, out, err = checks.cexec(mine, "mkdir -p /run/systemd/system; loginctl show-session "
+                                "c1 -p Seat -p Active")
+    checks.check(out.split() == ["Seat=" + here, "Active=yes"],
+                 "loginctl in %s: session c1 on %s, active" % (mine, here), out + err)
 
 
 def stop(checks):

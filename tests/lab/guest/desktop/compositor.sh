@@ -118,16 +118,7 @@ esac
 mkdir -p "$runtime"
 { chown "$uid:$uid" "$runtime" && chmod 700 "$runtime"; } ||
 	fail 3 "cannot give $runtime to uid $uid"
-# Fonts for the terminal: the container's /etc may have no fontconfig setup (a busybox root
-# with the host's /usr); the fonts are in /usr.
-cat >"$runtime/fonts.conf" <<EOF
-<?xml version="1.0"?>
-<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
-<fontconfig>
-	<dir>/usr/share/fonts</dir>
-	<cachedir>$runtime/fontconfig</cachedir>
-</fontconfig>
-EOF
+fonts_conf "$runtime"
 # The user is in the groups owning the seat (video: seatd-ns's socket) and its devices;
 # with libseat's logind backend it needs none (DESKTOP_GROUPS=none).
 backend=${DESKTOP_LIBSEAT_BACKEND:-seatd}
