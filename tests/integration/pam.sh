@@ -90,6 +90,9 @@ earlier_runs() {
 		awk -v w="$dir/" 'index($5, w) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
 			xargs -r -n 1 umount -l 2>/dev/null
 		rm -rf "$dir"
+		# The greeters' cgroups, which container-run removes when it is not killed.
+		find /sys/fs/cgroup -maxdepth 3 -type d -name "seatd-ns-test-desk[12]-$pid" 2>/dev/null |
+			xargs -r rmdir 2>/dev/null
 	done
 	for u in $(getent passwd | cut -d: -f1 | grep -E '^sdnp[ab][0-9]+$'); do
 		pid=${u#sdnp?}
