@@ -43,8 +43,8 @@ live_run() { grep -qs 'pam\.sh' "/proc/$1/cmdline"; }
 stop_containers() {
 	local ct
 	for ct in $(timeout 10 lxc-ls -P "$1" 2>/dev/null); do
-		timeout 20 lxc-stop -P "$1" -n "$ct" -k >/dev/null 2>&1
-		timeout 20 lxc-destroy -P "$1" -n "$ct" -f >/dev/null 2>&1
+		timeout 15 lxc-stop -P "$1" -n "$ct" -k >/dev/null 2>&1
+		timeout 10 lxc-destroy -P "$1" -n "$ct" -f >/dev/null 2>&1
 	done
 }
 # remove_user NAME: the test user, its processes killed first. userdel refuses a user with
@@ -77,7 +77,7 @@ remove_cgroups() {
 		done
 }
 earlier_runs() {
-	local dir pid u pivot
+	local dir pid u
 	for dir in "${TMPDIR:-/tmp}"/seatd-ns-test.*; do
 		[ -f "$dir/pam.pid" ] && [ "$dir" != "$work" ] || continue
 		pid=$(cat "$dir/pam.pid")
@@ -98,7 +98,8 @@ earlier_runs() {
 		pid=${u#sdnp?}
 		live_run "$pid" || remove_user "$u"
 	done
-	find /sys/fs/cgroup -mindepth 2 -maxdepth 2 -type d -regex '.*/lxc\.\(monitor\|payload\)\.desktop-sdnp[ab][0-9]+\(-[0-9]+\)?' 2>/dev/null |
+	find /sys/fs/cgroup -mindepth 2 -maxdepth 2 -type d \
+		-regex '.*/lxc\.\(monitor\|payload\)\.desktop-sdnp[ab][0-9]+\(-[0-9]+\)?' 2>/dev/null |
 		sed 's/.*desktop-sdnp[ab]\([0-9]*\).*/\1/' | sort -u | while read -r pid; do
 			live_run "$pid" || remove_cgroups "$pid"
 		done
@@ -282,7 +283,8 @@ wait_until "the desktop ran" test -s "$work/home/$user_a/desktop.out"
 out="$work/home/$user_a/desktop.out"
 [ "$(awk '/^Uid:/ { print $2 }' "/proc/$leader/status")" = "$uid_a" ] ||
 	fail "the desktop (pid $leader) runs as $(grep Uid: "/proc/$leader/status"), not $uid_a"
-[ "$(stat -c %u:%g "$out")" = "$uid_a:$gid_a" ] || fail "the home's file is $(stat -c %u:%g "$out")'s"
+[ "$(stat -c %u:%g "$out")" = "$uid_a:$gid_a" ] ||
+	fail "the home's file is $(stat -c %u:%g "$out")'s"
 grep -qx "uid $uid_a gid $gid_a pid .*" "$out" || fail "inside, the desktop is $(head -n 1 "$out")"
 for var in XDG_SEAT=seat1 XDG_SESSION_ID=c1 XDG_SESSION_TYPE=wayland \
 	"XDG_RUNTIME_DIR=/run/user/$uid_a" "HOME=$work/home/$user_a"; do
@@ -382,7 +384,8 @@ opened a2
 leader=$(session seat1 leader)
 login a3 seat2 "$user_a"
 opened a3
-[ "$(session seat2 user)" = "$user_a" ] || fail "the session did not move to seat2: $(sa d sessions)"
+[ "$(session seat2 user)" = "$user_a" ] ||
+	fail "the session did not move to seat2: $(sa d sessions)"
 [ "$(sa d --json sessions | jq length)" = 1 ] || fail "a second session: $(sa d sessions)"
 [ "$(session seat2 leader)" = "$leader" ] || fail "the moved session has another desktop"
 [ "$(active seat2)" = "$ct_a" ] || fail "seat2 is not $ct_a's"
@@ -396,7 +399,8 @@ kill -0 "$leader" || fail "closing seat1 ended the desktop"
 # 7. The container killed during the session: the session ends; closing gives seat2 back.
 timeout 30 lxc-stop -P "$lxcpath" -n "$ct_a" -k || fail "lxc-stop -k $ct_a failed or hung"
 [ "$(state "$ct_a")" = STOPPED ] || fail "$ct_a was not killed: $(state "$ct_a")"
-wait_until "the session ends with its container" eval '[ "$(sa d --json sessions | jq length)" = 0 ]'
+wait_until "the session ends with its container" \
+	eval '[ "$(sa d --json sessions | jq length)" = 0 ]'
 ended "$leader" || fail "the desktop outlived its container"
 close a3 || fail "a3 did not close: $(cat "$work/a3.pam")"
 [ "$(active seat2)" = desk2 ] || fail "seat2 was not given back after its container died"
