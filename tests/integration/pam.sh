@@ -384,6 +384,8 @@ opened a2
 leader=$(session seat1 leader)
 login a3 seat2 "$user_a"
 opened a3
+grep -qx "env XDG_SEAT=seat2" "$work/a3.pam" ||
+	fail "the moved session's PAM environment: $(cat "$work/a3.pam")"
 [ "$(session seat2 user)" = "$user_a" ] ||
 	fail "the session did not move to seat2: $(sa d sessions)"
 [ "$(sa d --json sessions | jq length)" = 1 ] || fail "a second session: $(sa d sessions)"
