@@ -4,32 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "control_client.h"
 
 typedef void (*reply_fn)(const struct control_record *rec, void *data);
-
-static int connect_daemon(const char *path) {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(addr.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	strcpy(addr.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd == -1) {
-		return -1;
-	}
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == -1) {
-		int saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	return fd;
-}
 
 /* Sends request and hands every reply record but "end" to fn. */
 static int call(struct seatd_ns_client *c, const struct control_builder *request, reply_fn fn,
@@ -42,7 +21,7 @@ static int call(struct seatd_ns_client *c, const struct control_builder *request
 		errno = EMSGSIZE;
 		return -1;
 	}
-	int fd = connect_daemon(path);
+	int fd = control_connect(path);
 	if (fd == -1) {
 		snprintf(c->why, c->why_len, "cannot reach seatd-ns at %s: %s", path, strerror(errno));
 		return -1;

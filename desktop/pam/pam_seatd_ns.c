@@ -344,7 +344,9 @@ fail:
 	return PAM_SESSION_ERR;
 }
 
-int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv) {
+/* The module's entry points: fn on this call's arguments and state. */
+static int with_login(pam_handle_t *pamh, int argc, const char **argv,
+	int (*fn)(struct login *l)) {
 	struct login *l = malloc(sizeof(*l));
 	if (l == NULL) {
 		pam_syslog(pamh, LOG_CRIT, "out of memory");
@@ -352,10 +354,14 @@ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **ar
 	}
 	int r = setup(l, pamh, argc, argv);
 	if (r == PAM_SUCCESS) {
-		r = open_session(l);
+		r = fn(l);
 	}
 	free(l);
 	return r;
+}
+
+int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv) {
+	return with_login(pamh, argc, argv, open_session);
 }
 
 /* Logs the user's session on the seat out, ends its desktop, stops the container. */
@@ -401,17 +407,6 @@ static int close_session(struct login *l) {
 	return PAM_SUCCESS;
 }
 
-int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
-	const char **argv) {
-	struct login *l = malloc(sizeof(*l));
-	if (l == NULL) {
-		pam_syslog(pamh, LOG_CRIT, "out of memory");
-		return PAM_BUF_ERR;
-	}
-	int r = setup(l, pamh, argc, argv);
-	if (r == PAM_SUCCESS) {
-		r = close_session(l);
-	}
-	free(l);
-	return r;
+int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv) {
+	return with_login(pamh, argc, argv, close_session);
 }

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "control.h"
@@ -188,26 +187,6 @@ static void table_row(const struct control_record *rec) {
 		or_dash(control_record_get(rec, "kind")), or_dash(control_record_get(rec, "seat")),
 		or_dash(control_record_get(rec, "devnum")),
 		or_dash(control_record_get(rec, "id_path")));
-}
-
-static int connect_daemon(const char *path) {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(addr.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	strcpy(addr.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd == -1) {
-		return -1;
-	}
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == -1) {
-		int saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	return fd;
 }
 
 /* Receives one record into buf; 0 at end of connection, -1 on error. */
@@ -612,7 +591,7 @@ int main(int argc, char *argv[]) {
 		fprintf(stderr, "seat-assign: arguments too long\n");
 		return EXIT_FAILURE;
 	}
-	int fd = connect_daemon(socket_path);
+	int fd = control_connect(socket_path);
 	if (fd == -1) {
 		fprintf(stderr, "seat-assign: cannot connect to %s: %s\n", socket_path,
 			strerror(errno));

@@ -124,4 +124,7 @@ void control_builder_add(struct control_builder *b, const char *key, const char 
 void control_builder_addf(struct control_builder *b, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* A client's connection to the control socket at path: the fd, or -1 with errno. */
+int control_connect(const char *path);
+
 #endif

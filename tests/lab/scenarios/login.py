@@ -7,7 +7,7 @@ and shows the user's desktop (cage through seatd-ns-logind, in the user's colour
 keys reach only their own desktop; loginctl in each container shows its user's session on
 its seat. bob logs out: seat2 shows its greeter again and his container stops. alice logs in
 on seat2 while logged in on seat1: her desktop moves there (follow me), seat1 gets its
-greeter back. alice logs out.
+greeter back. alice's container is killed: seat2 gets its greeter back.
 Not in a whole run (`lab-test.sh BUILD login`, meson test lab-login): it needs the seats free
 of the desktops scenario's compositors."""
 
@@ -54,7 +54,7 @@ def run(checks):
     keys_apart(checks)
     logged_out(checks, "seat2", "bob")
     follow_me(checks, USER, "seat1", "seat2")
-    logged_out(checks, "seat2", USER)
+    killed(checks, "seat2", USER)
     stop(checks)
 
 
@@ -314,6 +314,24 @@ def logged_out(checks, seat, user):
     state = lambda: checks.lab.agent.run("lxc-info -n %s -s -H" % mine)[1].strip()
     checks.check(wait_for(lambda: state() == "STOPPED", 30, 1),
                  "%s is stopped (after-logout=stop)" % mine, state())
+
+
+def killed(checks, seat, user):
+    """USER's container killed during the session (lxc-stop -k): the session ends with it,
+    the seat's greeter comes back on its display, the daemon keeps running."""
+    mine, c = "desktop-" + user, CONTAINERS[seat]
+    t = time.monotonic()
+    rc, out, err = checks.lab.agent.run("lxc-stop -n %s -k" % mine, timeout=60)
+    back, how = shown(checks, seat, COLOURS[seat][1], "%s-killed" % user, UP_TIMEOUT)
+    checks.check(back and "%s login:" % c in greeter_log(checks, c),
+                 "%s killed during %s's session: the seat's greeter is back on %s, %.1fs after "
+                 "(%s)" % (mine, user, GPU_OF[seat], time.monotonic() - t, how),
+                 out + err + greeter_log(checks, c) +
+                 read(checks.lab.path("out", "greetd-%s.log" % seat)))
+    checks.check(sessions(checks) == {}, "seat-assign sessions: none", sessions(checks))
+    rc, out, err = checks.lab.agent.run("%s seats" % checks.seat_assign)
+    checks.check(rc == 0 and "%s (" % seat in out and mine not in out,
+                 "seatd-ns runs on, %s is no seat's" % mine, out + err)
 
 
 def follow_me(checks, user, there, here):
