@@ -27,6 +27,7 @@ USER, PASSWORD = "alice", "wonderland"
 # The users, their passwords and the colour their desktop paints (user-desktop.sh).
 USERS = {USER: (PASSWORD, "170,0,0"), "bob": ("builder", "0,170,170")}
 TEMPLATE = "desktop-template"
+SESSION_SH = guest_path("guest", "desktop", "session.sh")
 # greetd's PAM service, every instance's: Debian's, and the module from the build directory.
 PAM_LINE = ("session required /lab/build/desktop/pam/pam_seatd_ns.so template=%s "
             "desktop=%s after-logout=stop" % (TEMPLATE, guest_path("guest", "desktop",
@@ -283,18 +284,40 @@ def logged_in(checks, seat, user):
                  out + err)
 
 
+def user_keyboards(checks, user):
+    """The keyboard nodes the cage of USER's desktop holds open."""
+    return checks.cexec("desktop-" + user, "bash -c '. %s; keyboards_held $(pidof cage)'"
+                        % SESSION_SH)[1].split()
+
+
+def save_logs(checks, user):
+    """What the service, cage and user-session.sh in USER's container said, in
+    out/desktop-USER.log."""
+    out = checks.cexec("desktop-" + user, "for f in /run/user-session.log "
+                       "/run/logind-desktop/*.log /run/user/*/cage.log; do echo \"== $f\"; "
+                       "cat $f; done 2>/dev/null; true")[1]
+    with open(checks.lab.path("out", "desktop-%s.log" % user), "w") as f:
+        f.write(out)
+
+
 def keys_apart(checks):
     """A key typed on each seat reaches the terminal of the desktop logged in there, and no
-    other (what each banner.sh received)."""
+    other (what each banner.sh received), once its cage holds the seat's keyboard."""
     typed = {}
     for seat, key in (("seat1", "x"), ("seat2", "y")):
+        user = sessions(checks).get(seat, {}).get("user")
+        held = []
+        wait_for(lambda: held.extend(user_keyboards(checks, user)) or held, 30, 1)
+        checks.check(bool(held), "%s's cage holds a keyboard of %s open (%s)"
+                     % (user, seat, " ".join(held) or "none"))
         checks.send_key(GPU_OF[seat], key)
-        typed[sessions(checks).get(seat, {}).get("user")] = key
+        typed[user] = key
     for user, key in typed.items():
+        save_logs(checks, user)
         got = lambda: checks.cexec("desktop-%s" % user, "cat /run/user/*/typed; true")[1]
         checks.check(wait_for(lambda: got() == key, 15, 1), "the key typed on %s's seat (%s) "
                      "reached %s's desktop, and no other key" % (user, key, user),
-                     "typed: %r" % got())
+                     "typed: %r (out/desktop-%s.log)" % (got(), user))
 
 
 def logged_out(checks, seat, user):

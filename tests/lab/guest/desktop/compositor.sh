@@ -78,14 +78,7 @@ typed)
 	exit 0
 	;;
 keyboards)
-	# By device number: the path of an fd that libseat passed from the host names the host's
-	# /dev, not the container's.
-	pid=$(cat "$out/compositor.pid" 2>/dev/null) || exit 0
-	held=$(stat -L -c %t:%T /proc/"$pid"/fd/* 2>/dev/null)
-	for node in /dev/input/event*; do
-		udevadm info -q property -n "$node" 2>/dev/null | grep -qx ID_INPUT_KEYBOARD=1 &&
-			grep -qx "$(stat -c %t:%T "$node")" <<<"$held" && echo "$node"
-	done
+	pid=$(cat "$out/compositor.pid" 2>/dev/null) && keyboards_held "$pid"
 	exit 0
 	;;
 start) ;;

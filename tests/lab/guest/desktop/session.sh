@@ -45,3 +45,15 @@ fonts_conf() {
 		</fontconfig>
 	EOF
 }
+
+# keyboards_held PID: the keyboard nodes of /dev/input that process PID holds open, one per
+# line. By device number: the path of an fd that came from the host (libseat, logind) names
+# the host's /dev, not the container's.
+keyboards_held() {
+	local held node
+	held=$(stat -L -c %t:%T /proc/"$1"/fd/* 2>/dev/null)
+	for node in /dev/input/event*; do
+		udevadm info -q property -n "$node" 2>/dev/null | grep -qx ID_INPUT_KEYBOARD=1 &&
+			grep -qx "$(stat -c %t:%T "$node")" <<<"$held" && echo "$node"
+	done
+}

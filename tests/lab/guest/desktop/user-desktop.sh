@@ -30,9 +30,13 @@ session_seat() {
 }
 
 while :; do
+	# cage starts once the session is active, as a display manager starts a session:
+	# libseat 0.7's logind backend reads Active once, when it opens the session, and sees
+	# it come back only through a DRM ResumeDevice, for a card it cannot take while away.
 	for _ in $(seq 1 600); do
 		seat=$(session_seat)
-		[ -n "$seat" ] && break
+		[ -n "$seat" ] && grep -qx ACTIVE=1 "$state" 2>/dev/null && break
+		seat=
 		sleep 0.1
 	done
 	[ -n "$seat" ] || exit 1
