@@ -7,6 +7,7 @@ packages=(
 	libinih-dev libudev-dev libbpf-dev bpftool libseat-dev libsystemd-dev libdrm-dev
 	udev jq python3 util-linux tar gzip lxc busybox-static dbus-daemon
 	scdoc man-db
+	libpam0g-dev lxc-dev pamtester rsync procps passwd
 )
 missing=()
 for p in "${packages[@]}"; do

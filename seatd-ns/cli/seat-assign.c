@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "control.h"
@@ -56,6 +55,21 @@ static void usage(FILE *out) {
 		"                          refused, and nothing registered, if there is no SEAT\n"
 		"  unregister NAME [PID]   forget a container and take its devices back; with PID\n"
 		"                          only if that is its init (as a stop hook knows it)\n"
+		"  sessions                list the login sessions: who is logged in on which seat,\n"
+		"                          in which container\n"
+		"  login SEAT USER UID CONTAINER\n"
+		"                          record USER's login session on SEAT in CONTAINER (what\n"
+		"                          the PAM module does); refused if SEAT or USER has one\n"
+		"  login-leader SEAT PID START_TIME\n"
+		"                          make process PID (its start time: field 22 of\n"
+		"                          /proc/PID/stat), running in the session's container, the\n"
+		"                          leader of SEAT's session: its exit ends the session\n"
+		"  logout SEAT             end SEAT's login session\n"
+		"  wait-session SEAT       wait until SEAT's session leaves it, and say why: logout,\n"
+		"                          exited (its leader), container (it went) or moved (and\n"
+		"                          where to); a user may wait for a session of their own\n"
+		"  move-session FROM SEAT  record that the session on FROM moved to SEAT (once its\n"
+		"                          container was attached to SEAT and switched there)\n"
 		"\n"
 		"  --socket PATH  control socket (default " CONTROL_DEFAULT_SOCKET ")\n"
 		"  --json         machine-readable output (monitor: one object per line)\n");
@@ -98,7 +112,10 @@ static void json_value(const char *key, const char *value, bool numbers) {
 			sep = ",";
 		}
 		putchar(']');
-	} else if (numbers && is_number(value)) {
+	} else if ((numbers || strcmp(key, "uid") == 0 || strcmp(key, "leader") == 0 ||
+			   strcmp(key, "since") == 0) &&
+		   is_number(value)) {
+		/* A session's numbers are numbers; its user name stays a string, digits or not. */
 		fputs(value, stdout);
 	} else {
 		json_string(value);
@@ -170,26 +187,6 @@ static void table_row(const struct control_record *rec) {
 		or_dash(control_record_get(rec, "kind")), or_dash(control_record_get(rec, "seat")),
 		or_dash(control_record_get(rec, "devnum")),
 		or_dash(control_record_get(rec, "id_path")));
-}
-
-static int connect_daemon(const char *path) {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(addr.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	strcpy(addr.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd == -1) {
-		return -1;
-	}
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == -1) {
-		int saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	return fd;
 }
 
 /* Receives one record into buf; 0 at end of connection, -1 on error. */
@@ -272,9 +269,17 @@ static void print_event(void *data, const struct control_record *rec) {
 	} else {
 		const char *from = control_record_get(rec, "from");
 		const char *forced = control_record_get(rec, "forced");
+		const char *user = control_record_get(rec, "user");
+		const char *reason = control_record_get(rec, "reason");
 		printf("%-7s %s %s", or_dash(control_record_get(rec, "action")),
 			or_dash(control_record_get(rec, "seat")),
 			or_dash(control_record_get(rec, "container")));
+		if (user != NULL) {
+			printf(" user %s", user);
+		}
+		if (reason != NULL) {
+			printf(" reason %s", reason);
+		}
 		if (from != NULL) {
 			printf(" from %s", from);
 		}
@@ -284,6 +289,27 @@ static void print_event(void *data, const struct control_record *rec) {
 		putchar('\n');
 	}
 	fflush(stdout);
+}
+
+static void print_session(void *data, const struct control_record *rec) {
+	struct output *out = data;
+	if (out->json) {
+		fputs(out->n == 0 ? "[\n" : ",\n", stdout);
+		json_record(rec, false, false);
+	} else {
+		if (out->n == 0) {
+			printf("%-10s %-12s %-7s %-16s %-8s %-8s %s\n", "SEAT", "USER", "UID",
+				"CONTAINER", "LEADER", "STATE", "SINCE");
+		}
+		static const char *const keys[] = {"seat", "user", "uid", "container", "leader",
+			"state"};
+		static const int widths[] = {-10, -12, -7, -16, -8, -8};
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			printf("%*s ", widths[i], or_dash(control_record_get(rec, keys[i])));
+		}
+		puts(or_dash(control_record_get(rec, "since")));
+	}
+	out->n++;
 }
 
 static void print_status(void *data, const struct control_record *rec) {
@@ -305,6 +331,19 @@ static void print_done(void *data, const struct control_record *rec) {
 		putchar('\n');
 	} else {
 		puts(or_dash(control_record_get(rec, "message")));
+	}
+}
+
+static void print_waited(void *data, const struct control_record *rec) {
+	struct output *out = data;
+	const char *seat = control_record_get(rec, "seat");
+	if (out->json) {
+		json_record(rec, false, false);
+		putchar('\n');
+	} else if (seat != NULL) {
+		printf("%s %s\n", or_dash(control_record_get(rec, "reason")), seat);
+	} else {
+		puts(or_dash(control_record_get(rec, "reason")));
 	}
 }
 
@@ -436,7 +475,7 @@ static void print_seats(const struct records *seats, const struct records *devic
 struct command {
 	const char *name;
 	int n_args, n_optional; /* the last n_optional of n_args may be left out */
-	const char *keys[2];    /* the request's fields, from the arguments in order */
+	const char *keys[4];    /* the request's fields, from the arguments in order */
 	record_fn print;
 };
 
@@ -453,6 +492,12 @@ static const struct command commands[] = {
 	{"reload", 0, 0, {NULL}, print_done},
 	{"register", 2, 0, {"name", "pid"}, print_done},
 	{"unregister", 2, 1, {"name", "pid"}, print_done},
+	{"sessions", 0, 0, {NULL}, print_session},
+	{"login", 4, 0, {"seat", "user", "uid", "container"}, print_done},
+	{"login-leader", 3, 0, {"seat", "pid", "start_time"}, print_done},
+	{"logout", 1, 0, {"seat"}, print_done},
+	{"wait-session", 1, 0, {"seat"}, print_waited},
+	{"move-session", 2, 0, {"from", "seat"}, print_done},
 };
 
 int main(int argc, char *argv[]) {
@@ -546,7 +591,7 @@ int main(int argc, char *argv[]) {
 		fprintf(stderr, "seat-assign: arguments too long\n");
 		return EXIT_FAILURE;
 	}
-	int fd = connect_daemon(socket_path);
+	int fd = control_connect(socket_path);
 	if (fd == -1) {
 		fprintf(stderr, "seat-assign: cannot connect to %s: %s\n", socket_path,
 			strerror(errno));
@@ -575,6 +620,13 @@ int main(int argc, char *argv[]) {
 			puts(out.n == 0 ? "[]" : "\n]");
 		} else if (out.n == 0) {
 			puts("no seat devices");
+		}
+	}
+	if (r == 0 && strcmp(command->name, "sessions") == 0) {
+		if (out.json) {
+			puts(out.n == 0 ? "[]" : "\n]");
+		} else if (out.n == 0) {
+			puts("no login sessions");
 		}
 	}
 	close(fd);

@@ -2,6 +2,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "control.h"
 
@@ -18,13 +21,27 @@ static bool key_is_valid(const char *key, size_t len) {
 	return true;
 }
 
+/* A type is a key that may also have "-" after its first character (login-leader). */
+static bool type_is_valid(const char *type) {
+	size_t len = strlen(type);
+	if (len == 0 || type[0] == '-') {
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (type[i] != '-' && !key_is_valid(type + i, 1)) {
+			return false;
+		}
+	}
+	return true;
+}
+
 int control_record_parse(struct control_record *rec, char *buf, size_t len) {
 	memset(rec, 0, sizeof(*rec));
 	if (len == 0 || len > CONTROL_MAX_MESSAGE || buf[len - 1] != '\0') {
 		goto invalid;
 	}
 	rec->type = buf;
-	if (!key_is_valid(rec->type, strlen(rec->type))) {
+	if (!type_is_valid(rec->type)) {
 		goto invalid;
 	}
 	char *p = buf + strlen(buf) + 1, *end = buf + len;
@@ -93,4 +110,24 @@ void control_builder_addf(struct control_builder *b, const char *key, const char
 		return;
 	}
 	control_builder_add(b, key, value);
+}
+
+int control_connect(const char *path) {
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(addr.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == -1) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
 }

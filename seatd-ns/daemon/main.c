@@ -41,6 +41,8 @@ struct seatd_ns {
 	struct seats seats;
 	struct desktops desktops;
 	bool desktops_ready;
+	struct sessions sessions;
+	bool sessions_ready;
 	struct lxc_watch lxc_watch;
 	struct seat_endpoints endpoints;
 	struct control_server control;
@@ -355,6 +357,13 @@ int main(int argc, char *argv[]) {
 		goto out;
 	}
 	daemon.desktops_ready = true;
+	if (sessions_init(&daemon.sessions, opts.run_dir, &daemon.poller, &daemon.desktops) ==
+		-1) {
+		log_errorf("sessions: %s", strerror(errno));
+		goto out;
+	}
+	daemon.sessions_ready = true;
+	desktops_set_gone(&daemon.desktops, sessions_container_gone, &daemon.sessions);
 	seat_endpoints_init(&daemon.endpoints, &daemon.desktops);
 	daemon.verbs = (struct control_verbs){
 		.control = &daemon.control,
@@ -364,12 +373,14 @@ int main(int argc, char *argv[]) {
 		.state = &daemon.state,
 		.seats = &daemon.seats,
 		.desktops = &daemon.desktops,
+		.sessions = &daemon.sessions,
 		.sysfs_root = opts.sysfs_root,
 		.started = time(NULL),
 		.reload = reload,
 		.reload_data = &daemon,
 	};
 	desktops_set_switch_done(&daemon.desktops, control_verbs_switch_done, &daemon.verbs);
+	sessions_set_left(&daemon.sessions, control_verbs_session_left, &daemon.verbs);
 	if (state_load(&daemon.state, opts.state_dir) == -1) {
 		log_errorf("cannot read the state in %s: %s", opts.state_dir, strerror(errno));
 		goto out;
@@ -421,6 +432,11 @@ int main(int argc, char *argv[]) {
 		log_errorf("cannot read %s: %s; registered containers must register again",
 			daemon.desktops.registry_path, strerror(errno));
 	}
+	/* Sessions need their containers: after re-adoption. */
+	if (sessions_restore(&daemon.sessions) == -1) {
+		log_errorf("cannot read %s: %s; the sessions are forgotten", daemon.sessions.path,
+			strerror(errno));
+	}
 	/* The endpoints took over their clients as the containers were re-adopted. */
 	seat_endpoints_started(&daemon.endpoints);
 	/* After re-adoption: only seats' containers that run unregistered are worth a word. */
@@ -442,6 +458,9 @@ int main(int argc, char *argv[]) {
 out:
 	lxc_watch_finish(&daemon.lxc_watch);
 	control_server_finish(&daemon.control);
+	if (daemon.sessions_ready) {
+		sessions_finish(&daemon.sessions);
+	}
 	if (daemon.desktops_ready) {
 		desktops_finish(&daemon.desktops);
 	}

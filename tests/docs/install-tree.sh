@@ -2,21 +2,23 @@
 # `meson install` with DESTDIR gives the tree a distribution ships: the daemon, the client,
 # the systemd unit, the commented configuration where the daemon reads it, the LXC include
 # naming the hook where the hook is installed, the hook, the container's logind service with
-# its unit and D-Bus policy, and the man pages (when scdoc was found), each of which renders
-# with `man -l`. Installs into a temporary directory and
+# its unit and D-Bus policy, greetd@.service with the greeter's launcher and its helper, the
+# PAM module where libpam finds it (when it was built), and the man pages (when scdoc was
+# found), each of which renders with `man -l`. Installs into a temporary directory and
 # removes it.
 #
 # Usage: install-tree.sh SOURCE_ROOT BUILD_ROOT NAME=DIR...
-#   NAME: prefix sbindir bindir libexecdir datadir mandir (absolute), and man=yes|no
+#   NAME: prefix sbindir bindir libexecdir datadir mandir (absolute), man=yes|no, and pam=DIR
+#   (the PAM module's directory, empty if it was not built)
 set -u
 
 src=${1:?usage: install-tree.sh SOURCE_ROOT BUILD_ROOT NAME=DIR...}
 build=${2:?usage: install-tree.sh SOURCE_ROOT BUILD_ROOT NAME=DIR...}
 shift 2
-prefix='' sbindir='' bindir='' libexecdir='' datadir='' mandir='' man=no
+prefix='' sbindir='' bindir='' libexecdir='' datadir='' mandir='' man=no pam=''
 for arg in "$@"; do
 	case $arg in
-	prefix=* | sbindir=* | bindir=* | libexecdir=* | datadir=* | mandir=* | man=*)
+	prefix=* | sbindir=* | bindir=* | libexecdir=* | datadir=* | mandir=* | man=* | pam=*)
 		declare "${arg%%=*}=${arg#*=}" ;;
 	*) echo "unknown argument $arg" >&2; exit 2 ;;
 	esac
@@ -53,10 +55,17 @@ include=$datadir/seatd-ns/lxc/seatd-ns.conf
 logind=$sbindir/seatd-ns-logind
 logind_unit=$prefix/lib/systemd/system/seatd-ns-logind.service
 logind_policy=$datadir/dbus-1/system.d/seatd-ns-logind.conf
+greeter=$libexecdir/seatd-ns/seatd-ns-greeter
+bind_into=$libexecdir/seatd-ns/seatd-ns-bind-into
+greetd_unit=$prefix/lib/systemd/system/greetd@.service
 expected=("$daemon" "$client" "$sbindir/seatd-ns-probe" "$unit" "$conf" "$hook" "$include"
-	"$logind" "$logind_unit" "$logind_policy")
+	"$logind" "$logind_unit" "$logind_policy" "$greeter" "$bind_into" "$greetd_unit")
 pages=(man8/seatd-ns.8 man1/seat-assign.1 man5/seats.conf.5 man7/seatd-ns-lxc.7
 	man8/seatd-ns-logind.8)
+if [ -n "$pam" ]; then
+	expected+=("$pam/pam_seatd_ns.so")
+	pages+=(man8/pam_seatd_ns.8)
+fi
 if [ "$man" = yes ]; then
 	for page in "${pages[@]}"; do
 		expected+=("$mandir/$page")
@@ -66,13 +75,21 @@ fi
 for file in "${expected[@]}"; do
 	[ -f "$dest$file" ] || fail "not installed: $file"
 done
-for exe in "$daemon" "$client" "$hook" "$logind"; do
+for exe in "$daemon" "$client" "$hook" "$logind" "$greeter" "$bind_into"; do
 	[ -x "$dest$exe" ] || fail "not executable: $exe"
 done
 
 # The installed programs run.
 "$dest$daemon" --version | grep -q '^seatd-ns ' || fail "$daemon --version"
 "$dest$client" --help | grep -q '^Usage: seat-assign' || fail "$client --help"
+
+# The PAM module shows only its entry points (the version script).
+if [ -n "$pam" ] && [ -f "$dest$pam/pam_seatd_ns.so" ] && command -v nm >/dev/null; then
+	exported=$(nm -D --defined-only "$dest$pam/pam_seatd_ns.so" | awk '$2 == "T" { print $3 }' |
+		sort | tr '\n' ' ')
+	[ "$exported" = "pam_sm_close_session pam_sm_open_session " ] ||
+		fail "$pam/pam_seatd_ns.so exports $exported"
+fi
 
 # The unit starts the installed daemon.
 grep -qx "ExecStart=$daemon" "$dest$unit" 2>/dev/null ||

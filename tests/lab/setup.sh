@@ -21,10 +21,10 @@ env_file=${2:-$cache/lab.env}
 # its modules; busybox-static and cpio: the initramfs; udev and libinput-tools: run in the guest
 # from the shared /usr; python3: the scenario driver; kmod: module dependencies; lxc: the
 # guest's desktop containers; libseat1: the libseat client in them; alsa-utils: aplay -l in
-# them.
+# them; greetd: the login scenario's greeters (greetd on the guest, agreety in the containers).
 packages=(
 	qemu-system-x86 linux-image-amd64 busybox-static cpio kmod udev libinput-tools
-	python3 coreutils util-linux gzip lxc libseat1 alsa-utils
+	python3 coreutils util-linux gzip lxc libseat1 alsa-utils greetd
 )
 # What the scripts run in the containers need (a compositor, a sound server: guest/desktop/,
 # when it is there), one package or more a line, "#" comments.

@@ -34,6 +34,11 @@ void desktops_set_switch_done(struct desktops *desktops, desktops_switch_done_fn
 	desktops->switch_done_data = data;
 }
 
+void desktops_set_gone(struct desktops *desktops, desktops_gone_fn fn, void *data) {
+	desktops->gone = fn;
+	desktops->gone_data = data;
+}
+
 struct desktop *desktops_find(struct desktops *desktops, const char *name) {
 	struct hashmap_entry *e = hashmap_get(&desktops->by_name, name);
 	return e ? hashmap_container_of(e, struct desktop, entry) : NULL;
@@ -186,6 +191,9 @@ static void desktop_destroy(struct desktops *desktops, struct desktop *d, enum d
 	container_close(&d->container);
 	free(d);
 	switches_container_gone(desktops, name);
+	if (end != DESKTOP_LEFT && desktops->gone != NULL) {
+		desktops->gone(name, desktops->gone_data);
+	}
 }
 
 /* The container's init exited: forget it, touching nothing inside. */

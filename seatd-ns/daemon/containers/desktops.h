@@ -99,6 +99,9 @@ struct desktop_seat_client_ops {
  */
 typedef void (*desktops_switch_done_fn)(struct seat_switch *sw, bool forced, void *data);
 
+/* A registered container went: unregistered or exited (not when the daemon exits). */
+typedef void (*desktops_gone_fn)(const char *container, void *data);
+
 struct desktops {
 	struct hashmap by_name;
 	struct hashmap grants; /* every device given to any desktop, by devpath */
@@ -112,6 +115,8 @@ struct desktops {
 	void *seat_clients_data;
 	desktops_switch_done_fn switch_done;
 	void *switch_done_data;
+	desktops_gone_fn gone;
+	void *gone_data;
 	struct seat_switch *switches; /* pending */
 };
 
@@ -128,6 +133,7 @@ void desktops_set_seat_clients(struct desktops *desktops,
 	const struct desktop_seat_client_ops *ops, void *data);
 void desktops_set_switch_done(struct desktops *desktops, desktops_switch_done_fn fn,
 	void *data);
+void desktops_set_gone(struct desktops *desktops, desktops_gone_fn fn, void *data);
 
 /*
  * Registers a container held by container_open, which it takes over (and closes on

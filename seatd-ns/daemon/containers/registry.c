@@ -1,15 +1,11 @@
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "log.h"
 #include "registry.h"
-
-#define REGISTRY_MAX_SIZE (1 << 20) /* far more than any host registers */
+#include "run_file.h"
 
 /* A decimal number in 1..max, all of word. */
 static bool parse_number(const char *word, unsigned long long max, unsigned long long *out) {
@@ -61,96 +57,75 @@ static const char *parse_line(char *line, struct registration *reg) {
 	return NULL;
 }
 
-int registry_parse(const char *path, const char *text, size_t len, struct registration **out,
-	size_t *n) {
-	*out = NULL;
-	*n = 0;
-	size_t cap = 0;
-	unsigned lineno = 0;
-	for (size_t off = 0; off < len; lineno++) {
-		const char *nl = memchr(text + off, '\n', len - off);
-		size_t line_len = nl != NULL ? (size_t)(nl - (text + off)) : len - off;
-		char line[256];
-		const char *why = NULL;
-		struct registration reg;
-		if (line_len >= sizeof(line) || memchr(text + off, '\0', line_len) != NULL) {
-			why = "line too long, or not text";
-		} else {
-			memcpy(line, text + off, line_len);
-			line[line_len] = '\0';
-			why = parse_line(line, &reg);
-		}
-		off += line_len + 1;
-		if (why != NULL) {
-			log_warnf("%s:%u: %s; line skipped", path, lineno + 1, why);
-			continue;
-		}
-		if (*n == cap) {
-			size_t more = cap ? cap * 2 : 8;
-			struct registration *grown = realloc(*out, more * sizeof(**out));
-			if (grown == NULL) {
-				free(*out);
-				*out = NULL;
-				*n = 0;
-				errno = ENOMEM;
-				return -1;
-			}
-			*out = grown;
-			cap = more;
-		}
-		(*out)[(*n)++] = reg;
+struct parsed {
+	struct registration *regs;
+	size_t n, cap;
+};
+
+static const char *parse_registration(void *data, char *line, int *fatal) {
+	struct parsed *p = data;
+	struct registration reg;
+	const char *why = parse_line(line, &reg);
+	if (why != NULL) {
+		return why;
 	}
-	return 0;
+	if (p->n == p->cap) {
+		size_t more = p->cap ? p->cap * 2 : 8;
+		struct registration *grown = realloc(p->regs, more * sizeof(*grown));
+		if (grown == NULL) {
+			*fatal = 1;
+			errno = ENOMEM;
+			return "out of memory";
+		}
+		p->regs = grown;
+		p->cap = more;
+	}
+	p->regs[p->n++] = reg;
+	return NULL;
 }
 
-int registry_load(const char *path, struct registration **out, size_t *n) {
-	*out = NULL;
-	*n = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd == -1) {
-		return errno == ENOENT ? 0 : -1;
-	}
-	char *text = malloc(REGISTRY_MAX_SIZE);
-	size_t len = 0;
-	ssize_t got = 0;
-	while (text != NULL && len < REGISTRY_MAX_SIZE &&
-		(got = read(fd, text + len, REGISTRY_MAX_SIZE - len)) > 0) {
-		len += (size_t)got;
-	}
-	int saved = text == NULL ? ENOMEM : errno;
-	close(fd);
-	int r = -1;
-	if (text != NULL && got >= 0) {
-		r = registry_parse(path, text, len, out, n);
-		saved = errno;
-	}
-	free(text);
-	errno = saved;
-	return r;
-}
-
-int registry_save(const char *path, const struct registration *regs, size_t n) {
-	char tmp[PATH_MAX];
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	FILE *f = fopen(tmp, "we");
-	if (f == NULL) {
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		fprintf(f, "%s %d %llu %s%s%s\n", regs[i].name, (int)regs[i].pid, regs[i].start_time,
-			regs[i].protocol == LIBSEAT_PROTOCOL_LEGACY ? "legacy" : "0.9",
-			regs[i].kernel_events ? " kernel-events" : "",
-			regs[i].privileged ? " privileged" : "");
-	}
-	/* The run directory is a tmpfs: the rename alone makes it whole, no fsync needed. */
-	if (fclose(f) != 0 || rename(tmp, path) == -1) {
+static int finish(struct parsed *p, int r, struct registration **out, size_t *n) {
+	if (r == -1) {
 		int saved = errno;
-		unlink(tmp);
+		free(p->regs);
+		*out = NULL;
+		*n = 0;
 		errno = saved;
 		return -1;
 	}
+	*out = p->regs;
+	*n = p->n;
 	return 0;
+}
+
+int registry_parse(const char *path, const char *text, size_t len, struct registration **out,
+	size_t *n) {
+	struct parsed p = {0};
+	return finish(&p, run_file_parse(path, text, len, parse_registration, &p), out, n);
+}
+
+int registry_load(const char *path, struct registration **out, size_t *n) {
+	struct parsed p = {0};
+	return finish(&p, run_file_load(path, parse_registration, &p), out, n);
+}
+
+struct saving {
+	const struct registration *regs;
+	size_t n;
+};
+
+static int write_registrations(FILE *f, void *data) {
+	const struct saving *s = data;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct registration *r = &s->regs[i];
+		fprintf(f, "%s %d %llu %s%s%s\n", r->name, (int)r->pid, r->start_time,
+			r->protocol == LIBSEAT_PROTOCOL_LEGACY ? "legacy" : "0.9",
+			r->kernel_events ? " kernel-events" : "", r->privileged ? " privileged" : "");
+	}
+	return ferror(f) ? -1 : 0;
+}
+
+int registry_save(const char *path, const struct registration *regs, size_t n) {
+	struct saving s = {regs, n};
+	return run_file_replace(path, write_registrations, &s);
 }

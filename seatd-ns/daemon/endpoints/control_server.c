@@ -14,6 +14,9 @@
 #define MAX_QUEUED_BYTES (1024 * 1024)
 #define MAX_QUEUED_BYTES_ALL (16 * 1024 * 1024)
 #define MAX_PEER_GROUPS 256
+/* Anyone may connect: no user may take the room of the others, nor root's. */
+#define MAX_CLIENTS_PER_USER 8
+#define MAX_CLIENTS_UNPRIVILEGED (MAX_CLIENTS - 32)
 
 static int client_flush(struct control_client *client);
 
@@ -61,25 +64,20 @@ static void send_error_now(int fd, const char *message) {
 	send(fd, b.buf, b.len, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
-/* Root, or a member of the configured group (primary or supplementary); sets *uid. */
-static bool peer_is_allowed(const struct control_server *server, int fd, uid_t *uid) {
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
-		return false;
-	}
-	*uid = cred.uid;
-	if (cred.uid == 0) {
+/* Root, or a member of the configured group (primary or supplementary). */
+static bool peer_in_group(const struct control_server *server, int fd,
+	const struct ucred *cred) {
+	if (cred->uid == 0) {
 		return true;
 	}
 	if (server->group == (gid_t)-1) {
 		return false;
 	}
-	if (cred.gid == server->group) {
+	if (cred->gid == server->group) {
 		return true;
 	}
 	gid_t groups[MAX_PEER_GROUPS];
-	len = sizeof(groups);
+	socklen_t len = sizeof(groups);
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == -1) {
 		return false;
 	}
@@ -89,6 +87,28 @@ static bool peer_is_allowed(const struct control_server *server, int fd, uid_t *
 		}
 	}
 	return false;
+}
+
+/* Who the peer is: its uid, and whether it may use every verb; 0, or -1 with errno. */
+static int peer_is_privileged(const struct control_server *server, int fd, uid_t *uid,
+	bool *privileged) {
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		return -1;
+	}
+	*uid = cred.uid;
+	*privileged = peer_in_group(server, fd, &cred);
+	return 0;
+}
+
+static bool room_for_unprivileged(const struct control_server *server, uid_t uid) {
+	unsigned all = 0, same = 0;
+	for (const struct control_client *c = server->clients; c != NULL; c = c->next) {
+		all += !c->privileged;
+		same += !c->privileged && c->uid == uid;
+	}
+	return all < MAX_CLIENTS_UNPRIVILEGED && same < MAX_CLIENTS_PER_USER;
 }
 
 static int client_read(struct control_client *client) {
@@ -128,15 +148,13 @@ static int server_accept(int fd, uint32_t events, void *data) {
 		return 0; /* EAGAIN, or the peer went away already */
 	}
 	uid_t uid;
-	if (!peer_is_allowed(server, client_fd, &uid)) {
-		if (log_ratelimit_allow(&server->refusal_log)) {
-			log_warn("control connection refused: not root nor in the control group");
-		}
-		send_error_now(client_fd, "permission denied");
+	bool privileged;
+	if (peer_is_privileged(server, client_fd, &uid, &privileged) == -1) {
 		close_drained(client_fd);
 		return 0;
 	}
-	if (server->n_clients >= MAX_CLIENTS) {
+	if (server->n_clients >= MAX_CLIENTS ||
+		(!privileged && !room_for_unprivileged(server, uid))) {
 		send_error_now(client_fd, "too many clients");
 		close_drained(client_fd);
 		return 0;
@@ -149,6 +167,7 @@ static int server_accept(int fd, uint32_t events, void *data) {
 	client->server = server;
 	client->fd = client_fd;
 	client->uid = uid;
+	client->privileged = privileged;
 	if (poller_add(server->poller, &client->source, client_fd, EPOLLIN, client_event, client) ==
 		-1) {
 		close(client_fd);
@@ -198,7 +217,7 @@ int control_server_init(struct control_server *server, struct poller *poller, co
 	int r = bind(server->fd, (struct sockaddr *)&addr, sizeof(addr));
 	umask(old_umask);
 	if (r == -1 || chown(path, 0, group == (gid_t)-1 ? 0 : group) == -1 ||
-		chmod(path, group == (gid_t)-1 ? 0600 : 0660) == -1 || listen(server->fd, 64) == -1 ||
+		chmod(path, 0666) == -1 || listen(server->fd, 64) == -1 ||
 		poller_add(poller, &server->source, server->fd, EPOLLIN, server_accept, server) ==
 			-1) {
 		goto fail;

@@ -10,7 +10,9 @@
 
 /*
  * The control socket's transport: accepting clients, checking who they are, reading
- * requests, queueing replies. What a request means is the handler's business.
+ * requests, queueing replies. What a request means is the handler's business, and so is
+ * what an unprivileged client (not root, not in the control group) may ask: anyone may
+ * connect, to wait for their own login session.
  */
 
 struct control_client;
@@ -34,6 +36,7 @@ struct control_client {
 	struct poller_source source;
 	int fd;
 	uid_t uid; /* the peer's, when it connected */
+	bool privileged; /* root, or a member of the control group: every verb */
 	bool monitor;
 	struct control_message *queue_head, *queue_tail;
 	size_t queued_bytes;

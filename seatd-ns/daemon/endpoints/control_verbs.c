@@ -42,6 +42,17 @@ int control_verbs_handle(void *data, struct control_client *client,
 	const struct control_record *request) {
 	struct control_verbs *verbs = data;
 	const char *verb = request->type;
+	/* Anyone may connect, to see the sessions and wait for their own: nothing else. */
+	if (!client->privileged && strcmp(verb, "sessions") != 0 &&
+		strcmp(verb, "wait-session") != 0) {
+		if (log_ratelimit_allow(&client->server->refusal_log)) {
+			log_warnf("control request \"%.64s\" of uid %u refused: not root nor in the "
+				  "control group", verb, (unsigned)client->uid);
+		}
+		send_error(client, "permission denied: only root and the control group may do "
+				   "that; others may list the sessions and wait for their own");
+		return -1;
+	}
 	if (strcmp(verb, "devices") == 0) {
 		return verb_devices(verbs, client);
 	}
@@ -84,6 +95,25 @@ int control_verbs_handle(void *data, struct control_client *client,
 		return verb_unregister(verbs, client, control_record_get(request, "name"),
 			control_record_get(request, "pid"));
 	}
+	if (strcmp(verb, "login") == 0) {
+		return verb_login(verbs, client, request);
+	}
+	if (strcmp(verb, "login-leader") == 0) {
+		return verb_login_leader(verbs, client, request);
+	}
+	if (strcmp(verb, "logout") == 0) {
+		return verb_logout(verbs, client, control_record_get(request, "seat"));
+	}
+	if (strcmp(verb, "sessions") == 0) {
+		return verb_sessions(verbs, client);
+	}
+	if (strcmp(verb, "wait-session") == 0) {
+		return verb_wait_session(verbs, client, control_record_get(request, "seat"));
+	}
+	if (strcmp(verb, "move-session") == 0) {
+		return verb_move_session(verbs, client, control_record_get(request, "from"),
+			control_record_get(request, "seat"));
+	}
 	char message[128];
 	snprintf(message, sizeof(message), "unknown request \"%.64s\"", verb);
 	return send_error(client, message);
@@ -92,4 +122,5 @@ int control_verbs_handle(void *data, struct control_client *client,
 void control_verbs_client_gone(void *data, struct control_client *client) {
 	struct control_verbs *verbs = data;
 	desktops_forget_requester(verbs->desktops, client);
+	verbs_forget_waiter(verbs, client);
 }

@@ -9,14 +9,23 @@
 #include "devtable.h"
 #include "event_source.h"
 #include "seats.h"
+#include "sessions.h"
 #include "state.h"
 
 /*
  * What the control socket's requests mean (control.h lists them): each verb reads or changes
  * the layers below and answers its client. The verbs by family: queries (verbs_query.c),
  * runtime assignments (verbs_assign.c), containers of a seat and switches
- * (verbs_attach.c), registration and reload (verbs_containers.c).
+ * (verbs_attach.c), registration and reload (verbs_containers.c), login sessions
+ * (verbs_sessions.c).
  */
+/* A client that waits until the session on seat leaves it (wait-session). */
+struct session_waiter {
+	struct session_waiter *next;
+	struct control_client *client;
+	char seat[SEAT_NAME_MAX + 1];
+};
+
 struct control_verbs {
 	struct control_server *control;
 	struct devtable *devices;
@@ -25,6 +34,8 @@ struct control_verbs {
 	struct state *state;
 	struct seats *seats;
 	struct desktops *desktops;
+	struct sessions *sessions;
+	struct session_waiter *waiters;
 	const char *sysfs_root;
 	time_t started;
 	/*
@@ -46,5 +57,8 @@ void control_verbs_device_changed(void *data, enum device_change change,
 	const struct device *dev);
 /* Records a switch the desktops decided and answers who asked (a desktops_switch_done_fn). */
 void control_verbs_switch_done(struct seat_switch *sw, bool forced, void *data);
+/* Tells monitors that a session left a seat: it ended, or moved (a sessions_left_fn). */
+void control_verbs_session_left(const struct session *s, const char *seat,
+	enum session_end why, void *data);
 
 #endif

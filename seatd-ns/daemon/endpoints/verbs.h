@@ -36,5 +36,17 @@ int verb_register(struct control_verbs *verbs, struct control_client *client,
 	const struct control_record *request);
 int verb_unregister(struct control_verbs *verbs, struct control_client *client,
 	const char *name, const char *pid_text);
+int verb_login(struct control_verbs *verbs, struct control_client *client,
+	const struct control_record *request);
+int verb_login_leader(struct control_verbs *verbs, struct control_client *client,
+	const struct control_record *request);
+int verb_logout(struct control_verbs *verbs, struct control_client *client, const char *seat);
+int verb_sessions(struct control_verbs *verbs, struct control_client *client);
+int verb_wait_session(struct control_verbs *verbs, struct control_client *client,
+	const char *seat);
+int verb_move_session(struct control_verbs *verbs, struct control_client *client,
+	const char *from, const char *seat);
+/* The client is going: it waits no more. */
+void verbs_forget_waiter(struct control_verbs *verbs, struct control_client *client);
 
 #endif

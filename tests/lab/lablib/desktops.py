@@ -115,22 +115,27 @@ class Desktops:
         if container in self.up:
             self.typed[container] = self.typed.get(container, "") + qcode
 
-    def keyboard_check(self, container, timeout=30):
+    def keyboard_check(self, container, only=None, timeout=30):
         """Before keys are typed on `container`'s seat: its compositor holds a keyboard of the
-        seat open (compositor.sh keyboards), or the keys would reach nobody."""
+        seat open (compositor.sh keyboards), or exactly the event node `only` (after an
+        unplug: it let the unplugged one go), or the keys would reach nobody."""
         if container not in self.up:
             return
         comp = self.script("compositor.sh")
+        want = ["/dev/input/" + only] if only else None
         deadline = time.monotonic() + timeout
         while True:
             rc, out, err = self.checks.cexec(container, "%s keyboards" % comp)
-            if out.strip() or time.monotonic() > deadline:
+            held = out.split()
+            if (held == want if want else held) or time.monotonic() > deadline:
                 break
             time.sleep(1)
         self.logs(container)
         log = read(self.checks.lab.path("out", container, "compositor.log"))
-        self.checks.check(bool(out.strip()), "%s's compositor holds a keyboard of %s open (%s)"
-                          % (container, SEAT_OF[container], " ".join(out.split()) or "none"),
+        self.checks.check(held == want if want else bool(held),
+                          "%s's compositor holds %s open (%s)"
+                          % (container, "only %s" % want[0] if want else
+                             "a keyboard of %s" % SEAT_OF[container], " ".join(held) or "none"),
                           err + "\n".join(log.splitlines()[-20:]))
 
     def typed_check(self):

@@ -4,7 +4,7 @@ containers' udev monitors, libinput, the desktops) asks the shared setup steps o
 lablib.checks for it, so that it also runs alone. stop closes every run. EXTRA's scenarios
 run only when named, each in a boot of its own (they need the containers as booted)."""
 
-from . import coldplug, containers, desktops, hotplug, input, sound, stop, switch, tone, xorg
+from . import coldplug, containers, desktops, hotplug, input, login, sound, stop, switch, tone, xorg
 
 SCENARIOS = {
     "coldplug": coldplug,
@@ -17,6 +17,7 @@ SCENARIOS = {
     "sound": sound,
 }
 EXTRA = {
+    "login": login,
     "xorg": xorg,
 }
 CLOSING = stop

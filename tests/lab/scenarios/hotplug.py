@@ -133,7 +133,9 @@ def unplug(checks, kbd1b_node):
                  left)
     db = checks.udev_db("unplugged")
     checks.cross_check(devs, db, "after unplug")
-    libinput.key_test("gpu1", "e", "KEY_E", "desk1", checks.input_nodes()["kbd1"])
+    kbd1 = checks.input_nodes()["kbd1"]
+    checks.desktops.keyboard_check("desk1", only=kbd1)
+    libinput.key_test("gpu1", "e", "KEY_E", "desk1", kbd1)
     # In a whole run: a on seat1's keyboard, d on the hotplugged one, e on the first again;
     # b on seat2's; c on the PS/2 keyboard, nobody's.
     checks.desktops.typed_check()

@@ -78,14 +78,7 @@ typed)
 	exit 0
 	;;
 keyboards)
-	# By device number: the path of an fd that libseat passed from the host names the host's
-	# /dev, not the container's.
-	pid=$(cat "$out/compositor.pid" 2>/dev/null) || exit 0
-	held=$(stat -L -c %t:%T /proc/"$pid"/fd/* 2>/dev/null)
-	for node in /dev/input/event*; do
-		udevadm info -q property -n "$node" 2>/dev/null | grep -qx ID_INPUT_KEYBOARD=1 &&
-			grep -qx "$(stat -c %t:%T "$node")" <<<"$held" && echo "$node"
-	done
+	pid=$(cat "$out/compositor.pid" 2>/dev/null) && keyboards_held "$pid"
 	exit 0
 	;;
 start) ;;
@@ -118,16 +111,7 @@ esac
 mkdir -p "$runtime"
 { chown "$uid:$uid" "$runtime" && chmod 700 "$runtime"; } ||
 	fail 3 "cannot give $runtime to uid $uid"
-# Fonts for the terminal: the container's /etc may have no fontconfig setup (a busybox root
-# with the host's /usr); the fonts are in /usr.
-cat >"$runtime/fonts.conf" <<EOF
-<?xml version="1.0"?>
-<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
-<fontconfig>
-	<dir>/usr/share/fonts</dir>
-	<cachedir>$runtime/fontconfig</cachedir>
-</fontconfig>
-EOF
+fonts_conf "$runtime"
 # The user is in the groups owning the seat (video: seatd-ns's socket) and its devices;
 # with libseat's logind backend it needs none (DESKTOP_GROUPS=none).
 backend=${DESKTOP_LIBSEAT_BACKEND:-seatd}

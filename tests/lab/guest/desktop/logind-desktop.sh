@@ -12,8 +12,9 @@
 #   logind-desktop.sh typed [--out DIR]       what weston's terminal received
 #   logind-desktop.sh stop [--out DIR]
 #
-# start makes the user (desk, DESKTOP_UID), the container's system bus (dbus-daemon with the
-# service's policy), seatd-ns-logind for the user (session c1 on the endpoint's seat), then
+# start makes the user (DESKTOP_USER, default desk, uid DESKTOP_UID), the container's system
+# bus (dbus-daemon with the service's policy), seatd-ns-logind for the user (session c1 on the
+# endpoint's seat), then
 # the display server, and returns once it is up: Xorg answers xdpyinfo and its root window is
 # painted (xsetroot); weston, mutter or cage show weston-terminal with banner.sh's colour
 # (mutter runs in the session's scope, session-c1.scope, where sd-login looks). It prints
@@ -49,7 +50,7 @@ timeout=120
 session_options "$@"
 [ ${#args[@]} -eq 0 ] || [ "$action" = user ] || usage
 uid=${DESKTOP_UID:-1000}
-user=desk
+user=${DESKTOP_USER:-desk}
 runtime=$out/runtime
 logind=/lab/build/desktop/logind/seatd-ns-logind
 bus_conf=/lab/src/tests/tools/system-bus.conf
@@ -203,14 +204,7 @@ for node in /dev/dri/card*; do
 done
 [ -n "$gpu" ] || fail 3 "no GPU in /dev/dri"
 seat=$(sed -n 's/^SEAT=//p' /run/systemd/sessions/c1)
-cat >"$runtime/fonts.conf" <<EOF
-<?xml version="1.0"?>
-<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
-<fontconfig>
-	<dir>/usr/share/fonts</dir>
-	<cachedir>$runtime/fontconfig</cachedir>
-</fontconfig>
-EOF
+fonts_conf "$runtime"
 start=$(date +%s.%N)
 case $server in
 xorg) xorg ;;

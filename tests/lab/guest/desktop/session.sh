@@ -1,4 +1,4 @@
-# Sourced by compositor.sh, audio.sh and logind-desktop.sh: what they do with the session they
+# Sourced by compositor.sh, audio.sh, logind-desktop.sh and user-desktop.sh: what they do with the session they
 # start.
 
 # session_options ARGS...: the options each of them takes, --out DIR and --timeout SECONDS
@@ -31,4 +31,29 @@ stop_session() {
 	done
 	kill -KILL -- "-$pid" 2>/dev/null
 	rm -f "$1"
+}
+
+# fonts_conf DIR: DIR/fonts.conf for the terminal, its cache in DIR: the container's /etc may
+# have no fontconfig setup (a busybox root with the host's /usr); the fonts are in /usr.
+fonts_conf() {
+	cat >"$1/fonts.conf" <<-EOF
+		<?xml version="1.0"?>
+		<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
+		<fontconfig>
+			<dir>/usr/share/fonts</dir>
+			<cachedir>$1/fontconfig</cachedir>
+		</fontconfig>
+	EOF
+}
+
+# keyboards_held PID: the keyboard nodes of /dev/input that process PID holds open, one per
+# line. By device number: the path of an fd that came from the host (libseat, logind) names
+# the host's /dev, not the container's.
+keyboards_held() {
+	local held node
+	held=$(stat -L -c %t:%T /proc/"$1"/fd/* 2>/dev/null)
+	for node in /dev/input/event*; do
+		udevadm info -q property -n "$node" 2>/dev/null | grep -qx ID_INPUT_KEYBOARD=1 &&
+			grep -qx "$(stat -c %t:%T "$node")" <<<"$held" && echo "$node"
+	done
 }
