@@ -37,7 +37,10 @@ mount -t overlay overlay \
 	-o lowerdir=/lab/usr.lower,upperdir=/lab/usr.upper,workdir=/lab/usr.work /usr ||
 	fail "mount the /usr overlay"
 [ -d $out/root ] || fail "no installed tree in /lab/out/root"
-cp -a $out/root/. / || fail "copy the installed tree"
+# tar, not cp: the tree has lib/ (the PAM module, where libpam looks), which is a symbolic
+# link to usr/lib on the root.
+tar -C $out/root -cf - . | tar -C / -xf - --keep-directory-symlink ||
+	fail "copy the installed tree"
 [ -f /usr/local/lib/systemd/system/seatd-ns.service ] || [ -f /usr/lib/systemd/system/seatd-ns.service ] ||
 	fail "the installed tree has no seatd-ns.service"
 
