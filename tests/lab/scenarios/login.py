@@ -184,7 +184,8 @@ def type_line(checks, text, seat="seat1"):
 
 def refused(checks, user, password, nth, syslog, what):
     """USER and PASSWORD typed on seat1's keyboard: agreety says "Login incorrect" (the nth
-    time) and prompts again, PAM's log has the refusal, and no login session starts."""
+    time) and prompts again, PAM's log has the refusal, no login session starts and no
+    container is made."""
     log = lambda: greeter_log(checks, "desk1")
     type_line(checks, user)
     checks.check(wait_for(lambda: log().count("Password:") >= nth, 30, 1),
@@ -202,6 +203,10 @@ def refused(checks, user, password, nth, syslog, what):
     rc, out, err = checks.lab.agent.run("%s sessions" % checks.seat_assign)
     checks.check(rc == 0 and out.strip() == "no login sessions",
                  "seat-assign sessions: no login session started", out + err)
+    rc, out, err = checks.lab.agent.run("lxc-ls -1")
+    checks.check(rc == 0 and "desktop-%s" % user not in out.split(),
+                 "no container desktop-%s was made (lxc-ls: %s)" % (user, " ".join(out.split())),
+                 err)
 
 
 def seat2_untouched(checks):
