@@ -264,7 +264,7 @@ static int run(struct logind *ld, const char *bus_address) {
 	}
 	log_infof("logind: serving session %s of %s on seat %s", ld->session_id, ld->user_name,
 		ld->seat_id);
-	r = seat_devices_dispatch(ld->devices);
+	r = seat_devices_dispatch(ld->devices, 0);
 	if (r >= 0) {
 		r = sd_event_loop(ld->event);
 	}

@@ -77,8 +77,8 @@ fail:;
 	return NULL;
 }
 
-int seat_devices_dispatch(struct seat_devices *sd) {
-	return libseat_dispatch(sd->seat, 0) == -1 ? -errno : 0;
+int seat_devices_dispatch(struct seat_devices *sd, int timeout_ms) {
+	return libseat_dispatch(sd->seat, timeout_ms) == -1 ? -errno : 0;
 }
 
 void seat_devices_close(struct seat_devices *sd) {

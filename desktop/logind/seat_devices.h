@@ -32,10 +32,11 @@ struct seat_devices_listener {
 struct seat_devices *seat_devices_open(sd_event *event, const char *dev_dir,
 	const struct seat_devices_listener *listener, void *data);
 /*
- * Delivers, without waiting, what the endpoint has said: at start the enable that came with
- * the answer to the open, later an enable or disable not yet read. 0 or -errno.
+ * Delivers what the endpoint has said: at start the enable that came with the answer to the
+ * open, later an enable or disable not yet read. With timeout_ms > 0 it waits that long for
+ * a message when none is there. 0 or -errno.
  */
-int seat_devices_dispatch(struct seat_devices *sd);
+int seat_devices_dispatch(struct seat_devices *sd, int timeout_ms);
 void seat_devices_close(struct seat_devices *sd);
 const char *seat_devices_seat_name(struct seat_devices *sd);
 

@@ -10,6 +10,8 @@
 #include "state_files.h"
 
 #define SESSION_IFACE "org.freedesktop.login1.Session"
+/* How long a TakeDevice of an input device, while away, waits for the seat to come back. */
+#define ENABLE_WAIT_MS 2000
 
 static const char *const session_types[] = {"unspecified", "tty", "x11", "wayland", "mir", "web"};
 
@@ -341,11 +343,14 @@ static int method_take_device(sd_bus_message *m, void *data, sd_bus_error *error
 	}
 	/*
 	 * On a switch back the host forwards the seat's input devices just before it enables the
-	 * endpoint, so a client may ask for one while the enable waits unread. Read it first:
-	 * Xorg gives up for good on an input device handed out paused after it saw the seat come
-	 * back (its resume may still sit in its queue), so the answer must be the seat's state now.
+	 * endpoint, so a client may ask for one while the enable is on its way or waits unread.
+	 * Read it first, and for an input device wait for it a while: away, the container has
+	 * no input devices to ask for but those coming back. Xorg gives up for good on an input
+	 * device handed out paused after it saw the seat come back (its resume may still sit in
+	 * its queue), so the answer must be the seat's state once the switch is through.
 	 */
-	int e = ld->active ? 0 : seat_devices_dispatch(ld->devices);
+	int wait_ms = d->class == SEAT_DEVICE_DRM ? 0 : ENABLE_WAIT_MS;
+	int e = ld->active ? 0 : seat_devices_dispatch(ld->devices, wait_ms);
 	if (e < 0) {
 		log_warnf("logind: session %s: reading the endpoint: %s", ld->session_id,
 			strerror(-e));

@@ -27,7 +27,7 @@ struct seat_devices *seat_devices_open(sd_event *event, const char *dev_dir,
 	return calloc(1, sizeof(struct seat_devices));
 }
 
-int seat_devices_dispatch(struct seat_devices *sd) {
+int seat_devices_dispatch(struct seat_devices *sd, int timeout_ms) {
 	return 0;
 }
 

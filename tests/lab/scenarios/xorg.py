@@ -272,8 +272,15 @@ def switch(checks, xi2):
                            r"descriptor", log["monitor.log"]),
                  "the service sent Xorg ResumeDevice with its card's fd (dbus-monitor)",
                  log["monitor.log"][-800:])
-    one = lambda: xinput_list(checks).count("QEMU QEMU USB Keyboard") == 1
-    checks.check(wait_for(one, 30, step=2), "seat1's keyboard is back in xinput list")
+    # Listed once added; keys reach X once it is enabled, attached to the master keyboard.
+    rc, out, err = (0, "", "")
+
+    def back():
+        nonlocal rc, out, err
+        rc, out, err = user(checks, "desk1", "xinput list --short")
+        return len(re.findall(r"QEMU QEMU USB Keyboard\s.*\[slave\s+keyboard", out)) == 1
+    checks.check(wait_for(back, 30, step=2), "seat1's keyboard is back in xinput list, "
+                 "attached to the master keyboard", out + err)
     checks.send_key("gpu1", "g")
     checks.check(wait_for(lambda: x_keys(read(xi2), "g"), 15),
                  "g typed on gpu1 reaches Xorg again", read(xi2)[-800:])
